@@ -1,0 +1,190 @@
+"""Words for text-to-speech (Twilio <Say>, Polly en-US / es-US): numbers, money, dates, times.
+
+Everything returned is plain words so the voice never has to guess how to read a symbol.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from decimal import ROUND_HALF_UP, Decimal
+
+from num2words import num2words
+
+LANGUAGES = ("en", "es")
+CENTS = Decimal("0.01")
+
+_MONTHS = {
+    "en": ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December"),
+    "es": ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
+           "septiembre", "octubre", "noviembre", "diciembre"),
+}  # fmt: skip
+_WEEKDAYS = {
+    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+    "es": ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"),
+}
+_MONEY_UNITS = {"en": ("dollar", "dollars", "cent", "cents"),
+                "es": ("dólar", "dólares", "centavo", "centavos")}  # fmt: skip
+_MONEY_JOIN = {"en": " and ", "es": " con "}
+# Spanish "uno" shortens before a masculine noun or a multiplier: "veintiún mil dólares".
+_APOCOPE = {"uno": "un", "veintiuno": "veintiún"}
+_ES_MULTIPLIERS = ("mil", "millón", "millones", "billón", "billones")
+_CHARACTER_GROUP = 4
+
+
+def check_language(lang: str) -> str:
+    """Return `lang` if it is a supported language, else raise ValueError."""
+    if lang not in LANGUAGES:
+        raise ValueError(f"unsupported language: {lang!r}")
+    return lang
+
+
+def cardinal(number: int, lang: str) -> str:
+    """A whole number in words, standalone (en "one thousand two hundred", es "veintiuno")."""
+    check_language(lang)
+    words = num2words(number, lang=lang)
+    if lang == "en":  # num2words writes British "one hundred and one, ..."; say it the US way
+        words = words.replace(",", "").replace(" and ", " ")
+    return words
+
+
+def _cardinal_before_noun(number: int, lang: str) -> str:
+    """A count of a masculine noun: es "un dólar", "veintiún mil", "un millón de"."""
+    words = cardinal(number, lang)
+    if lang == "en":
+        return words
+    tokens = words.split()
+    for index, token in enumerate(tokens):
+        following = tokens[index + 1] if index + 1 < len(tokens) else None
+        if token in _APOCOPE and (following is None or following in _ES_MULTIPLIERS):
+            tokens[index] = _APOCOPE[token]
+    if tokens[-1] in _ES_MULTIPLIERS[1:]:
+        tokens.append("de")
+    return " ".join(tokens)
+
+
+def _count(number: int, singular: str, plural: str, lang: str) -> str:
+    return f"{_cardinal_before_noun(number, lang)} {singular if number == 1 else plural}"
+
+
+def say_money(amount: Decimal, lang: str) -> str:
+    """en "forty-five dollars and fifty cents", es "un dólar con un centavo"."""
+    check_language(lang)
+    if not isinstance(amount, Decimal):
+        raise TypeError("money is a Decimal, never a float")
+    if not amount.is_finite() or amount < 0:
+        raise ValueError("amount must be finite and not negative")
+    dollars, cents = divmod(int(amount.quantize(CENTS, ROUND_HALF_UP) * 100), 100)
+    dollar, dollars_word, cent, cents_word = _MONEY_UNITS[lang]
+    parts = []
+    if dollars or not cents:
+        parts.append(_count(dollars, dollar, dollars_word, lang))
+    if cents:
+        parts.append(_count(cents, cent, cents_word, lang))
+    return _MONEY_JOIN[lang].join(parts)
+
+
+def say_year(year: int, lang: str) -> str:
+    """en "twenty twenty-six", es "dos mil veintiséis"."""
+    if check_language(lang) == "en":
+        return num2words(year, lang="en", to="year").replace(" and ", " ")
+    return cardinal(year, lang)
+
+
+def _day_of_month(day: int, lang: str) -> str:
+    if lang == "en":
+        return num2words(day, lang="en", to="ordinal")
+    return "primero" if day == 1 else cardinal(day, lang)
+
+
+def say_date(d: date, lang: str, today: date | None = None) -> str:
+    """en "Monday, November twenty-third", es "lunes, veintitrés de noviembre".
+
+    The year is added only when `today` is given and falls in another year.
+    """
+    check_language(lang)
+    weekday, month = _WEEKDAYS[lang][d.weekday()], _MONTHS[lang][d.month - 1]
+    day = _day_of_month(d.day, lang)
+    show_year = today is not None and today.year != d.year
+    if lang == "en":
+        year = f", {say_year(d.year, lang)}" if show_year else ""
+        return f"{weekday}, {month} {day}{year}"
+    year = f" de {say_year(d.year, lang)}" if show_year else ""
+    return f"{weekday}, {day} de {month}{year}"
+
+
+def say_month(d: date, lang: str) -> str:
+    """A coverage month: en "December twenty twenty-six", es "diciembre de dos mil veintiséis"."""
+    check_language(lang)
+    joiner = " " if lang == "en" else " de "
+    return f"{_MONTHS[lang][d.month - 1]}{joiner}{say_year(d.year, lang)}"
+
+
+def _say_key(char: str, lang: str) -> str:
+    if char.isdigit():
+        return cardinal(int(char), lang)
+    return char.upper()
+
+
+def say_characters(code: str, lang: str) -> str:
+    """Spell a code: en "K, seven, M, three. A, F, nine, X" (a pause every four characters).
+
+    Hyphens and spaces in the code are skipped; other non-alphanumerics raise ValueError.
+    """
+    check_language(lang)
+    chars = [c for c in code if c not in "- "]
+    if not chars or not all(c.isascii() and c.isalnum() for c in chars):
+        raise ValueError("a code is ASCII letters and digits")
+    words = [_say_key(c, lang) for c in chars]
+    groups = [words[i : i + _CHARACTER_GROUP] for i in range(0, len(words), _CHARACTER_GROUP)]
+    return ". ".join(", ".join(group) for group in groups)
+
+
+def say_digits(digits: str, lang: str) -> str:
+    """Digits one by one: "4242" → en "four, two, four, two"."""
+    check_language(lang)
+    if not (digits.isascii() and digits.isdigit()):
+        raise ValueError("expected digits only")
+    return ", ".join(cardinal(int(c), lang) for c in digits)
+
+
+def _say_time_en(hour: int, minute: int) -> str:
+    if minute == 0 and hour in (0, 12):
+        return "noon" if hour == 12 else "midnight"
+    clock = cardinal(hour % 12 or 12, "en")
+    if minute:
+        minutes = cardinal(minute, "en")
+        clock += f" oh {minutes}" if minute < 10 else f" {minutes}"
+    return f"{clock} {'a.m.' if hour < 12 else 'p.m.'}"
+
+
+def _es_part_of_day(hour: int) -> str:
+    if hour == 12:
+        return "del mediodía"
+    if 1 <= hour <= 5:
+        return "de la madrugada"
+    if 6 <= hour <= 11:
+        return "de la mañana"
+    if 13 <= hour <= 19:
+        return "de la tarde"
+    return "de la noche"  # 20:00 to midnight
+
+
+def _say_time_es(hour: int, minute: int) -> str:
+    hour12 = hour % 12 or 12
+    clock = "la una" if hour12 == 1 else f"las {cardinal(hour12, 'es')}"
+    if minute:
+        clock += {15: " y cuarto", 30: " y media"}.get(minute, f" y {cardinal(minute, 'es')}")
+    return f"{clock} {_es_part_of_day(hour)}"
+
+
+def say_time(t: datetime | time, lang: str) -> str:
+    """Clock time in its own zone: en "eight a.m.", es "las ocho de la mañana"."""
+    if check_language(lang) == "en":
+        return _say_time_en(t.hour, t.minute)
+    return _say_time_es(t.hour, t.minute)
+
+
+def word_count(text: str) -> int:
+    """Spoken words in `text` (tokens holding a letter or digit), for listening-time estimates."""
+    return sum(1 for token in text.split() if any(c.isalnum() for c in token))

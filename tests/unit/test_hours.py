@@ -1,0 +1,159 @@
+from datetime import UTC, date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ivr.hours import BusinessHours, representative_hours, say_next_opening
+
+NY = ZoneInfo("America/New_York")
+
+
+def ny(*args: int) -> datetime:
+    return datetime(*args, tzinfo=NY)
+
+
+@pytest.fixture(scope="module")
+def hours() -> BusinessHours:
+    return BusinessHours()
+
+
+@pytest.mark.parametrize(
+    ("now", "expected"),
+    [
+        (ny(2026, 11, 30, 8, 0), True),  # Monday opening
+        (ny(2026, 11, 30, 7, 59, 59), False),
+        (ny(2026, 11, 27, 17, 59), True),  # Friday after Thanksgiving is open
+        (ny(2026, 11, 27, 18, 0), False),
+        (ny(2026, 11, 28, 12, 0), False),  # Saturday
+        (ny(2026, 11, 26, 12, 0), False),  # Thanksgiving
+        (ny(2026, 4, 20, 12, 0), False),  # Patriots' Day (Massachusetts)
+        (ny(2027, 7, 5, 12, 0), False),  # Independence Day on a Sunday: observed Monday
+        (ny(2026, 7, 3, 12, 0), True),  # on a Saturday: Massachusetts does not move it to Friday
+    ],
+)
+def test_is_open(hours: BusinessHours, now: datetime, expected: bool) -> None:
+    assert hours.is_open(now) is expected
+
+
+def test_is_open_converts_other_time_zones(hours: BusinessHours) -> None:
+    assert hours.is_open(datetime(2026, 11, 30, 13, 0, tzinfo=UTC))  # 08:00 EST
+    assert not hours.is_open(datetime(2026, 11, 30, 12, 59, tzinfo=UTC))
+    assert hours.is_open(datetime(2026, 7, 1, 12, 0, tzinfo=UTC))  # 08:00 EDT
+
+
+def test_naive_datetimes_are_refused(hours: BusinessHours) -> None:
+    with pytest.raises(ValueError):
+        hours.is_open(datetime(2026, 11, 30, 9, 0))
+
+
+@pytest.mark.parametrize(
+    ("now", "expected"),
+    [
+        (ny(2026, 11, 25, 19, 0), ny(2026, 11, 27, 8, 0)),  # skips Thanksgiving
+        (ny(2026, 11, 27, 18, 0), ny(2026, 11, 30, 8, 0)),  # Friday close → Monday
+        (ny(2026, 11, 30, 6, 30), ny(2026, 11, 30, 8, 0)),  # early morning → same day
+        (ny(2026, 11, 30, 10, 0), ny(2026, 11, 30, 10, 0)),  # already open → now
+        (ny(2027, 7, 2, 18, 0), ny(2027, 7, 6, 8, 0)),  # weekend, then observed holiday
+        (ny(2026, 12, 24, 18, 30), ny(2026, 12, 28, 8, 0)),  # Christmas, then weekend
+    ],
+)
+def test_next_opening(hours: BusinessHours, now: datetime, expected: datetime) -> None:
+    opening = hours.next_opening(now)
+    assert opening == expected
+    assert opening.tzinfo == NY
+
+
+def test_next_opening_is_in_new_york_time(hours: BusinessHours) -> None:
+    opening = hours.next_opening(datetime(2026, 11, 26, 3, 0, tzinfo=UTC))  # Wed 22:00 EST
+    assert (opening.hour, opening.date(), opening.tzinfo) == (8, date(2026, 11, 27), NY)
+
+
+def test_injected_calendar_and_hours() -> None:
+    closed = {date(2026, 11, 30)}
+    hours = BusinessHours("America/Chicago", 9, 17, holiday_calendar=closed)
+    chicago = ZoneInfo("America/Chicago")
+    assert not hours.is_open(datetime(2026, 11, 30, 10, tzinfo=chicago))
+    assert hours.next_opening(datetime(2026, 11, 27, 17, tzinfo=chicago)) == datetime(
+        2026, 12, 1, 9, tzinfo=chicago
+    )
+    assert not BusinessHours(holiday_calendar=set()).is_open(ny(2026, 11, 26, 18, 0))
+    assert BusinessHours(holiday_calendar=set()).is_open(ny(2026, 11, 26, 17, 0))
+
+
+def test_a_calendar_that_is_never_open_fails_loudly() -> None:
+    class Always:
+        def __contains__(self, item: object) -> bool:
+            return True
+
+    with pytest.raises(RuntimeError):
+        BusinessHours(holiday_calendar=Always()).next_opening(ny(2026, 11, 30, 19, 0))
+
+
+@pytest.mark.parametrize(("open_hour", "close_hour"), [(18, 8), (8, 8), (-1, 5), (8, 25)])
+def test_invalid_hours_are_refused(open_hour: int, close_hour: int) -> None:
+    with pytest.raises(ValueError):
+        BusinessHours(open_hour=open_hour, close_hour=close_hour)
+
+
+@pytest.mark.parametrize(
+    ("now", "en", "es"),
+    [
+        (
+            ny(2026, 11, 27, 18, 0),
+            "Monday, November thirtieth, at eight a.m.",
+            "el lunes, treinta de noviembre, a las ocho de la mañana",
+        ),
+        (ny(2026, 11, 30, 7, 0), "today at eight a.m.", "hoy a las ocho de la mañana"),
+        (ny(2026, 11, 30, 18, 5), "tomorrow at eight a.m.", "mañana a las ocho de la mañana"),
+        (
+            ny(2026, 12, 31, 19, 0),
+            "Monday, January fourth, twenty twenty-seven, at eight a.m.",
+            "el lunes, cuatro de enero de dos mil veintisiete, a las ocho de la mañana",
+        ),
+    ],
+)
+def test_say_next_opening(now: datetime, en: str, es: str) -> None:
+    assert say_next_opening(now, "en") == en
+    assert say_next_opening(now, "es") == es
+
+
+def test_say_next_opening_counts_days_in_new_york() -> None:
+    # 01:00 UTC Tuesday is still Monday evening in New York: Tuesday's opening is "tomorrow".
+    now = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
+    assert say_next_opening(now, "en") == "tomorrow at eight a.m."
+    with pytest.raises(ValueError):
+        say_next_opening(now, "fr")
+
+
+def test_representative_hours_is_shared() -> None:
+    assert representative_hours() is representative_hours()
+
+
+aware_datetimes = st.datetimes(
+    min_value=datetime(2020, 1, 1), max_value=datetime(2040, 12, 31)
+).flatmap(
+    lambda naive: st.sampled_from(
+        [NY, UTC, ZoneInfo("America/Los_Angeles"), timezone(timedelta(hours=5, minutes=30))]
+    ).map(lambda tz: naive.replace(tzinfo=tz))
+)
+
+
+@given(aware_datetimes)
+def test_next_opening_is_open_and_not_in_the_past(now: datetime) -> None:
+    hours = representative_hours()
+    opening = hours.next_opening(now)
+    assert opening >= now
+    assert hours.is_open(opening)
+    assert opening.tzinfo == NY
+    assert hours.is_open(now) == (opening == now)
+
+
+@given(aware_datetimes)
+def test_closed_until_the_next_opening(now: datetime) -> None:
+    hours = representative_hours()
+    opening = hours.next_opening(now)
+    if opening != now:
+        assert opening.hour == 8 and opening.minute == 0
+        assert not hours.is_open(opening - timedelta(minutes=1))

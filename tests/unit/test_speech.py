@@ -1,0 +1,183 @@
+from datetime import date, datetime, time
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ivr.speech import (
+    say_characters,
+    say_date,
+    say_digits,
+    say_money,
+    say_month,
+    say_time,
+    word_count,
+)
+
+LANGS = ("en", "es")
+amounts = st.decimals(min_value=0, max_value=10**9, places=2, allow_nan=False)
+
+
+@pytest.mark.parametrize(
+    ("amount", "en", "es"),
+    [
+        ("45", "forty-five dollars", "cuarenta y cinco dólares"),
+        ("45.00", "forty-five dollars", "cuarenta y cinco dólares"),
+        (
+            "45.50",
+            "forty-five dollars and fifty cents",
+            "cuarenta y cinco dólares con cincuenta centavos",
+        ),
+        ("0.50", "fifty cents", "cincuenta centavos"),
+        ("0.01", "one cent", "un centavo"),
+        ("1.01", "one dollar and one cent", "un dólar con un centavo"),
+        ("1200", "one thousand two hundred dollars", "mil doscientos dólares"),
+        ("101", "one hundred one dollars", "ciento un dólares"),
+        ("100", "one hundred dollars", "cien dólares"),
+        ("0", "zero dollars", "cero dólares"),
+        (
+            "21.21",
+            "twenty-one dollars and twenty-one cents",
+            "veintiún dólares con veintiún centavos",
+        ),
+        ("31", "thirty-one dollars", "treinta y un dólares"),
+        ("21000", "twenty-one thousand dollars", "veintiún mil dólares"),
+        ("1000000", "one million dollars", "un millón de dólares"),
+        ("21000000", "twenty-one million dollars", "veintiún millones de dólares"),
+    ],
+)
+def test_say_money(amount: str, en: str, es: str) -> None:
+    assert say_money(Decimal(amount), "en") == en
+    assert say_money(Decimal(amount), "es") == es
+
+
+def test_say_money_rounds_to_cents() -> None:
+    assert say_money(Decimal("2.005"), "en") == "two dollars and one cent"
+
+
+@pytest.mark.parametrize("bad", [Decimal("-1"), Decimal("NaN"), Decimal("Infinity")])
+def test_say_money_refuses_negative_and_non_finite(bad: Decimal) -> None:
+    with pytest.raises(ValueError):
+        say_money(bad, "en")
+
+
+@pytest.mark.parametrize("bad", [4.5, 4])
+def test_say_money_refuses_anything_but_decimal(bad: object) -> None:
+    with pytest.raises(TypeError):
+        say_money(bad, "en")  # type: ignore[arg-type]
+
+
+@given(amounts, st.sampled_from(LANGS))
+def test_say_money_is_only_words(amount: Decimal, lang: str) -> None:
+    spoken = say_money(amount, lang)
+    assert not any(c.isdigit() for c in spoken)
+    assert "$" not in spoken and "," not in spoken
+
+
+@given(amounts)
+def test_say_money_plural_matches_count(amount: Decimal) -> None:
+    dollars, cents = divmod(int(amount * 100), 100)
+    spoken = say_money(amount, "en").split()
+    assert ("dollar" in spoken) == (dollars == 1)
+    assert ("dollars" in spoken) == (dollars != 1 and (dollars > 0 or cents == 0))
+    assert ("cent" in spoken) == (cents == 1)
+    assert ("cents" in spoken) == (cents > 1)
+
+
+@given(amounts)
+def test_spanish_never_says_uno_before_a_noun(amount: Decimal) -> None:
+    spoken = say_money(amount, "es")
+    assert "uno " not in spoken + " " and "veintiuno" not in spoken
+
+
+def test_unknown_language_is_refused() -> None:
+    with pytest.raises(ValueError):
+        say_money(Decimal("1"), "fr")
+    with pytest.raises(ValueError):
+        say_date(date(2026, 1, 1), "EN")
+
+
+@pytest.mark.parametrize(
+    ("d", "en", "es"),
+    [
+        (date(2026, 11, 23), "Monday, November twenty-third", "lunes, veintitrés de noviembre"),
+        (date(2026, 12, 1), "Tuesday, December first", "martes, primero de diciembre"),
+        (date(2026, 5, 21), "Thursday, May twenty-first", "jueves, veintiuno de mayo"),
+        (date(2026, 12, 2), "Wednesday, December second", "miércoles, dos de diciembre"),
+    ],
+)
+def test_say_date_without_year(d: date, en: str, es: str) -> None:
+    assert say_date(d, "en") == en
+    assert say_date(d, "es") == es
+    assert say_date(d, "en", today=date(2026, 1, 1)) == en
+    assert say_date(d, "es", today=date(2026, 6, 30)) == es
+
+
+def test_say_date_adds_the_year_when_it_differs() -> None:
+    d, today = date(2027, 1, 1), date(2026, 12, 28)
+    assert say_date(d, "en", today) == "Friday, January first, twenty twenty-seven"
+    assert say_date(d, "es", today) == "viernes, primero de enero de dos mil veintisiete"
+
+
+def test_say_month() -> None:
+    assert say_month(date(2026, 12, 1), "en") == "December twenty twenty-six"
+    assert say_month(date(2026, 12, 1), "es") == "diciembre de dos mil veintiséis"
+    assert say_month(date(2021, 1, 15), "es") == "enero de dos mil veintiuno"
+    assert say_month(date(2005, 3, 1), "en") == "March two thousand five"
+
+
+def test_say_characters_groups_by_four() -> None:
+    assert say_characters("K7M3AF9X", "en") == "K, seven, M, three. A, F, nine, X"
+    assert say_characters("k7m3-af9x0", "es") == "K, siete, M, tres. A, F, nueve, X. cero"
+
+
+@pytest.mark.parametrize("bad", ["", "AB$1", "-", "Ñ12"])
+def test_say_characters_refuses_other_characters(bad: str) -> None:
+    with pytest.raises(ValueError):
+        say_characters(bad, "en")
+
+
+@given(st.text(alphabet="ABCDEFGHJKLMNPQRSTUVWXYZ0123456789", min_size=1, max_size=16))
+def test_say_characters_says_each_character_once(code: str) -> None:
+    spoken = say_characters(code, "en")
+    assert spoken.count(". ") == (len(code) - 1) // 4
+    assert len(spoken.replace(". ", ", ").split(", ")) == len(code)
+
+
+def test_say_digits() -> None:
+    assert say_digits("4242", "en") == "four, two, four, two"
+    assert say_digits("4242", "es") == "cuatro, dos, cuatro, dos"
+    assert say_digits("0", "es") == "cero"
+    with pytest.raises(ValueError):
+        say_digits("42a2", "en")
+
+
+@pytest.mark.parametrize(
+    ("hour", "minute", "en", "es"),
+    [
+        (8, 0, "eight a.m.", "las ocho de la mañana"),
+        (13, 5, "one oh five p.m.", "la una y cinco de la tarde"),
+        (18, 30, "six thirty p.m.", "las seis y media de la tarde"),
+        (9, 15, "nine fifteen a.m.", "las nueve y cuarto de la mañana"),
+        (12, 0, "noon", "las doce del mediodía"),
+        (0, 0, "midnight", "las doce de la noche"),
+        (2, 45, "two forty-five a.m.", "las dos y cuarenta y cinco de la madrugada"),
+        (21, 0, "nine p.m.", "las nueve de la noche"),
+    ],
+)
+def test_say_time(hour: int, minute: int, en: str, es: str) -> None:
+    assert say_time(time(hour, minute), "en") == en
+    assert say_time(time(hour, minute), "es") == es
+
+
+def test_say_time_reads_an_aware_datetime_in_its_own_zone() -> None:
+    t = datetime(2026, 11, 30, 8, 0, tzinfo=ZoneInfo("America/New_York"))
+    assert say_time(t, "en") == "eight a.m."
+
+
+def test_word_count() -> None:
+    assert word_count("Monday, November thirtieth, at eight a.m.") == 6
+    assert word_count("K, seven, M, three. A") == 5
+    assert word_count("  — ,  ") == 0
