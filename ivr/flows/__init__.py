@@ -1,0 +1,10 @@
+"""The call flow, declared once: every step by name."""
+
+from __future__ import annotations
+
+from ivr.flows import capture, heard, member, payment
+from ivr.flows.base import Step
+
+STEPS: dict[str, Step] = {
+    step.name: step for step in member.STEPS + payment.STEPS + capture.STEPS + heard.STEPS
+}

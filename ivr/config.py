@@ -1,0 +1,111 @@
+"""Settings from the environment (SPEC "Fixed interfaces"), read once by the app factory."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import phonenumbers
+
+DEFAULT_DATABASE_URL = "sqlite:///instance/ivr.sqlite3"
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; the message names it."""
+
+
+def to_e164(number: str, region: str = "US") -> str:
+    """Normalize a phone number to E.164, or raise ConfigError naming the value."""
+    try:
+        parsed = phonenumbers.parse(number, region)
+    except phonenumbers.NumberParseException as error:
+        raise ConfigError(f"{number!r} is not a phone number: {error}") from error
+    if not phonenumbers.is_possible_number(parsed):
+        raise ConfigError(f"{number!r} is not a possible phone number")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    if raw.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if raw.lower() in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name} must be true or false, not {raw!r}")
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
+    raw = env.get(name) or str(default)
+    try:
+        value = int(raw)
+    except ValueError as error:
+        raise ConfigError(f"{name} must be a whole number of seconds, not {raw!r}") from error
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, not {value}")
+    return value
+
+
+def _numbers(env: Mapping[str, str], name: str) -> frozenset[str]:
+    raw = env.get(name, "")
+    return frozenset(to_e164(part.strip()) for part in raw.split(",") if part.strip())
+
+
+@dataclass(frozen=True)
+class Settings:
+    twilio_auth_token: str
+    database_url: str = DEFAULT_DATABASE_URL
+    redis_url: str | None = None
+    twilio_account_sid: str = ""
+    public_base_url: str | None = None
+    twilio_api_base_url: str = "https://api.twilio.com"
+    relay_numbers: frozenset[str] = field(default_factory=frozenset)
+    agent_number: str = "representatives"
+    relay_agent_number: str = "relay-representatives"
+    card_enabled: bool = True
+    bank_enabled: bool = True
+    voice_timeout: int = 8
+    relay_timeout: int = 30
+    relay_speech_timeout: int = 6
+    call_state_ttl: int = 3600
+    secret_ttl: int = 900
+    call_state_key: str | None = None
+    payee_name: str = "the Massachusetts Health Connector"
+    service_phone: str = "1-877-623-6765"
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        token = env.get("TWILIO_AUTH_TOKEN", "")
+        if not token:
+            raise ConfigError(
+                "TWILIO_AUTH_TOKEN is required: webhooks are rejected unless Twilio signs them"
+            )
+        settings = cls(
+            twilio_auth_token=token,
+            database_url=env.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
+            redis_url=env.get("REDIS_URL") or None,
+            twilio_account_sid=env.get("TWILIO_ACCOUNT_SID", ""),
+            public_base_url=(env.get("PUBLIC_BASE_URL") or "").rstrip("/") or None,
+            twilio_api_base_url=env.get("TWILIO_API_BASE_URL") or "https://api.twilio.com",
+            relay_numbers=_numbers(env, "RELAY_NUMBERS"),
+            agent_number=env.get("AGENT_NUMBER") or "representatives",
+            relay_agent_number=env.get("RELAY_AGENT_NUMBER") or "relay-representatives",
+            card_enabled=_flag(env, "PAYMENTS_CARD_ENABLED", True),
+            bank_enabled=_flag(env, "PAYMENTS_BANK_ENABLED", True),
+            voice_timeout=_int(env, "VOICE_GATHER_TIMEOUT", 8, 3),
+            relay_timeout=_int(env, "RELAY_GATHER_TIMEOUT", 30, 30),
+            relay_speech_timeout=_int(env, "RELAY_SPEECH_TIMEOUT", 6, 1),
+            call_state_ttl=_int(env, "CALL_STATE_TTL", 3600, 300),
+            secret_ttl=_int(env, "CARD_DATA_TTL", 900, 60),
+            call_state_key=env.get("CALL_STATE_KEY") or None,
+            payee_name=env.get("PAYEE_NAME") or "the Massachusetts Health Connector",
+            service_phone=env.get("SERVICE_PHONE") or "1-877-623-6765",
+            log_level=env.get("LOG_LEVEL") or "INFO",
+        )
+        if not (settings.card_enabled or settings.bank_enabled):
+            raise ConfigError("PAYMENTS_CARD_ENABLED and PAYMENTS_BANK_ENABLED are both off")
+        return settings

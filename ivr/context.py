@@ -1,0 +1,82 @@
+"""What a step sees of one call during one webhook: its state, its secrets and the services."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cached_property
+from typing import Any
+
+from ivr.config import Settings
+from ivr.hours import BusinessHours
+from payments.api import AccountSummary, Channel
+
+
+@dataclass(frozen=True)
+class FlowServices:
+    payments: Any  # payments.service.PaymentService
+    settings: Settings
+    hours: BusinessHours
+    clock: Callable[[], datetime]
+    speak: Callable[..., str]  # the exact words a tuple of Lines is spoken as (for records)
+
+
+class CallContext:
+    """One call's mutable state for the length of a webhook."""
+
+    def __init__(
+        self, call_sid: str, state: dict[str, Any], secrets: dict[str, str], services: FlowServices
+    ) -> None:
+        self.call_sid = call_sid
+        self.state = state
+        self.secrets = secrets
+        self.services = services
+
+    @property
+    def payments(self) -> Any:
+        return self.services.payments
+
+    @property
+    def settings(self) -> Settings:
+        return self.services.settings
+
+    def now(self) -> datetime:
+        return self.services.clock()
+
+    def today(self) -> date:
+        """Today on the Massachusetts calendar."""
+        return self.services.hours.local(self.now()).date()
+
+    @property
+    def step(self) -> str:
+        return self.state["step"]
+
+    @property
+    def lang(self) -> str:
+        return self.state.get("lang", "en")
+
+    @property
+    def channel(self) -> Channel:
+        return Channel(self.state.get("channel", Channel.VOICE))
+
+    @property
+    def relay(self) -> bool:
+        return self.channel is Channel.RELAY
+
+    @property
+    def subscriber_id(self) -> str | None:
+        return self.state.get("sub")
+
+    @cached_property
+    def account(self) -> AccountSummary:
+        """The verified member's account, read once per webhook."""
+        if not self.state.get("verified"):
+            raise PermissionError("account details before verification")
+        return self.payments.account_summary(self.state["sub"])
+
+    def refresh_account(self) -> None:
+        self.__dict__.pop("account", None)
+
+    def erase_secrets(self) -> None:
+        self.secrets.clear()

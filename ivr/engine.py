@@ -1,0 +1,152 @@
+"""Runs one webhook's worth of a call: apply one input to the flow and say what comes next.
+
+The flow is declared once (ivr.flows.STEPS); the engine adds what every prompt shares:
+'*' repeats, '0' reaches a representative, no-input and bad-input limits, and the read-back of
+spoken answers before they are used for anything that costs money.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ivr.context import CallContext
+from ivr.flows import STEPS
+from ivr.flows.base import (
+    Ask,
+    Go,
+    Hangup,
+    Line,
+    Opening,
+    Outcome,
+    Retry,
+    Transfer,
+    line,
+)
+from ivr.spoken_digits import speech_to_keys
+
+MAX_FAILURES = 3
+VOICE_SILENCES = 3
+RELAY_SILENCES = 8  # relay callers get warnings and more time long before any of this
+
+
+@dataclass(frozen=True)
+class Turn:
+    """What the caller hears now and what happens after it."""
+
+    said: tuple[Line, ...]
+    then: Ask | Transfer | Hangup
+
+
+@dataclass(frozen=True)
+class Event:
+    keys: str | None = None
+    speech: str | None = None
+
+    @property
+    def silent(self) -> bool:
+        return not self.keys and not self.speech
+
+
+def start(ctx: CallContext, first_step: str) -> Turn:
+    ctx.state["step"] = first_step
+    return _follow(ctx, Go(first_step))
+
+
+def handle(ctx: CallContext, event: Event) -> Turn:
+    if event.silent:
+        return _silence(ctx)
+    ctx.state["silences"] = 0
+    keys = event.keys or ""
+    if event.speech and not keys:
+        spoken = speech_to_keys(event.speech, ctx.lang)
+        if not spoken:
+            return _retry(ctx, Retry((line("error.not_understood"),)))
+        if _ask(ctx).costly and spoken not in {"*", "0"}:
+            ctx.secrets["heard"] = spoken
+            ctx.state["heard_for"] = ctx.step
+            return _follow(ctx, Go("confirm_heard"))
+        keys = spoken
+    if keys == "*":
+        return Turn((), _ask(ctx))
+    if keys == "0":
+        return _follow(ctx, Transfer())
+    step = STEPS[ctx.step]
+    if step.handle is None:
+        raise LookupError(f"step {ctx.step} takes no input")
+    return _follow(ctx, step.handle(ctx, keys))
+
+
+def repeat(ctx: CallContext) -> Turn:
+    return Turn((), _ask(ctx))
+
+
+def _ask(ctx: CallContext) -> Ask:
+    step = STEPS[ctx.step]
+    if step.ask is None:
+        raise LookupError(f"step {ctx.step} asks nothing")
+    return step.ask(ctx)
+
+
+def _follow(ctx: CallContext, outcome: Outcome, said: tuple[Line, ...] = ()) -> Turn:
+    for _ in range(len(STEPS) + 1):  # a flow that loops without asking is a bug, not a hang
+        said += outcome.said
+        if isinstance(outcome, Hangup):
+            return Turn(said, outcome)
+        if isinstance(outcome, Retry):
+            return _retry(ctx, Retry(said))
+        if isinstance(outcome, Transfer):
+            outcome = _representative(ctx)
+            if isinstance(outcome, Transfer):
+                return Turn(said + outcome.said, outcome)
+            continue
+        if outcome.step != ctx.step:
+            ctx.state.setdefault("fails", {}).pop(outcome.step, None)
+        ctx.state["step"] = outcome.step
+        step = STEPS[outcome.step]
+        following = step.enter(ctx) if step.enter else None
+        if following is None:
+            return Turn(said, _ask(ctx))
+        outcome = following
+        if isinstance(outcome, Go):
+            said, outcome = said + outcome.said, Go(outcome.step)
+    raise RuntimeError(f"flow did not settle after step {ctx.step}")
+
+
+def _retry(ctx: CallContext, retry: Retry) -> Turn:
+    fails = ctx.state.setdefault("fails", {})
+    fails[ctx.step] = fails.get(ctx.step, 0) + 1
+    if fails[ctx.step] >= MAX_FAILURES and ctx.step != "offer_agent":
+        ctx.state["resume"] = ctx.step
+        return _follow(ctx, Go("offer_agent", retry.said))
+    return Turn(retry.said, _ask(ctx))
+
+
+def _silence(ctx: CallContext) -> Turn:
+    silences = ctx.state["silences"] = ctx.state.get("silences", 0) + 1
+    limit = RELAY_SILENCES if ctx.relay else VOICE_SILENCES
+    if ctx.step == "offer_agent" and silences >= limit:
+        if ctx.relay:
+            return _follow(ctx, Transfer((line("silence.connecting"),)))
+        return Turn((line("goodbye.silence"),), Hangup())
+    if silences >= (3 if ctx.relay else VOICE_SILENCES) and ctx.step != "offer_agent":
+        ctx.state["resume"] = ctx.step
+        return _follow(ctx, Go("offer_agent", (line("silence.offer"),)))
+    key = "silence.relay_warning" if ctx.relay and silences == 1 else "silence.reprompt"
+    return Turn((line(key),), _ask(ctx))
+
+
+def _representative(ctx: CallContext) -> Outcome:
+    """Transfer during business hours; otherwise say when to call and go back to the menu."""
+    now = ctx.now()
+    hours = ctx.services.hours
+    if hours.is_open(now):
+        ctx.state["transferred"] = True
+        return Transfer((line("agent.connecting"),))
+    home = "main_menu" if ctx.state.get("verified") else ctx.state.get("home", "subscriber_id")
+    ctx.state["resume"] = home
+    return Go(home, (line("agent.closed", opening=_opening(ctx)),))
+
+
+def _opening(ctx: CallContext) -> Opening:
+    now = ctx.now()
+    return Opening(ctx.services.hours.next_opening(now), now)

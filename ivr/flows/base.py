@@ -1,0 +1,128 @@
+"""The vocabulary flows use to decide; renderers turn it into TwiML.
+
+A step says what it asks (`Ask`), and how it answers an input (an `Outcome`). Values that must be
+spoken in the caller's language are typed (`Money`, `Day`, ...) and worded by the renderer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Money:
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class Day:
+    value: date
+
+
+@dataclass(frozen=True)
+class Month:
+    value: date
+
+
+@dataclass(frozen=True)
+class Chars:
+    """Spelled one character at a time (confirmation numbers)."""
+
+    value: str
+
+
+@dataclass(frozen=True)
+class Digits:
+    """Read digit by digit (last four of a card)."""
+
+    value: str
+
+
+@dataclass(frozen=True)
+class Opening:
+    """When representatives are next available, worded relative to now."""
+
+    at: datetime
+    now: datetime
+
+
+@dataclass(frozen=True)
+class Line:
+    """One prompt from the catalog, by key, with its values."""
+
+    key: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+def line(key: str, **params: Any) -> Line:
+    return Line(key, params)
+
+
+class Input(StrEnum):
+    MENU = "menu"  # one key
+    VALUE = "value"  # several keys finished with '#'
+
+
+@dataclass(frozen=True)
+class Ask:
+    lines: tuple[Line, ...]
+    kind: Input = Input.VALUE
+    sensitive: bool = False  # never log the keys; keep them sealed
+    costly: bool = False  # spoken input is read back before use
+
+
+@dataclass(frozen=True)
+class Go:
+    """Move to `step`, saying `said` first."""
+
+    step: str
+    said: tuple[Line, ...] = ()
+
+
+@dataclass(frozen=True)
+class Retry:
+    """The input was not usable: say why and ask again (counts toward the failure limit)."""
+
+    said: tuple[Line, ...]
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """Connect to a representative (the renderer picks the voice or relay queue)."""
+
+    said: tuple[Line, ...] = ()
+
+
+@dataclass(frozen=True)
+class Hangup:
+    said: tuple[Line, ...] = ()
+
+
+Outcome = Go | Retry | Transfer | Hangup
+
+
+@dataclass(frozen=True)
+class Step:
+    """A named point in the call: what it asks, and what each answer leads to.
+
+    `enter` may move on at once (skip a question that has one possible answer, or say a
+    summary); `handle` gets the caller's keys, already converted from speech for relay.
+    """
+
+    name: str
+    ask: Callable[[Any], Ask] | None = None
+    handle: Callable[[Any, str], Outcome] | None = None
+    enter: Callable[[Any], Outcome | None] | None = None
+    menu_exit: str | None = None  # where '*'/'0' style escapes return after closed hours
+
+
+@dataclass(frozen=True)
+class Term:
+    """Another catalog entry spoken in place (plan kinds, account types)."""
+
+    key: str

@@ -1,0 +1,166 @@
+"""The card and bank capture sub-flow.
+
+Self-contained so an agent-started capture can enter it directly: it needs only `sub`, `plan`
+and `amount` in the call state, and it ends at the confirmation (card) or the TEL
+authorization (bank). Full numbers go to the sealed secrets, never to the state.
+"""
+
+from __future__ import annotations
+
+from ivr.flows.base import Ask, Day, Digits, Go, Input, Money, Outcome, Retry, Step, Term, line
+from ivr.flows.submit import chosen_amount, chosen_plan, submit
+from ivr.keyed import (
+    InputError,
+    parse_account_number,
+    parse_card_number,
+    parse_expiry,
+    parse_routing_number,
+    parse_security_code,
+    parse_zip,
+)
+from payments.api import TelAuthorization
+from payments.instruments import card_brand
+
+
+def _error(field: str, error: InputError) -> Retry:
+    return Retry((line(f"error.{field}.{error.code}"),))
+
+
+def _card_number(ctx, keys: str) -> Outcome:
+    try:
+        number = parse_card_number(keys)
+    except InputError as error:
+        return _error("card_number", error)
+    brand = card_brand(number)
+    ctx.secrets["card_number"] = number
+    ctx.state["method"] = "card"
+    ctx.state["card"] = {"brand": brand.value if brand else "", "last4": number[-4:]}
+    return Go("card_expiry")
+
+
+def _card_expiry(ctx, keys: str) -> Outcome:
+    try:
+        month, year = parse_expiry(keys, ctx.today())
+    except InputError as error:
+        return _error("card_expiry", error)
+    ctx.state["card"].update(exp_month=month, exp_year=year)
+    return Go("card_security_code")
+
+
+def _security_code_ask(ctx) -> Ask:
+    key = (
+        "card.security_code_amex" if ctx.state["card"]["brand"] == "amex" else "card.security_code"
+    )
+    return Ask((line(key),), Input.VALUE, sensitive=True, costly=True)
+
+
+def _card_security_code(ctx, keys: str) -> Outcome:
+    brand = card_brand(ctx.secrets.get("card_number", ""))
+    if brand is None:
+        return Go("card_number", (line("pay.details_expired"),))
+    try:
+        ctx.secrets["security_code"] = parse_security_code(keys, brand)
+    except InputError as error:
+        return _error("security_code", error)
+    return Go("card_zip")
+
+
+def _card_zip(ctx, keys: str) -> Outcome:
+    try:
+        ctx.state["card"]["zip"] = parse_zip(keys)
+    except InputError as error:
+        return _error("zip", error)
+    return Go("confirm_payment")
+
+
+def _account_type(ctx, keys: str) -> Outcome:
+    if keys not in {"1", "2"}:
+        return Retry((line("error.choice"),))
+    ctx.state["method"] = "bank"
+    ctx.state["bank"] = {"type": "checking" if keys == "1" else "savings"}
+    return Go("bank_routing")
+
+
+def _routing(ctx, keys: str) -> Outcome:
+    try:
+        ctx.state["bank"]["routing"] = parse_routing_number(keys)
+    except InputError as error:
+        return _error("routing", error)
+    return Go("bank_account")
+
+
+def _account(ctx, keys: str) -> Outcome:
+    try:
+        ctx.secrets["account_first"] = parse_account_number(keys)
+    except InputError as error:
+        return _error("account", error)
+    return Go("bank_account_again")
+
+
+def _account_again(ctx, keys: str) -> Outcome:
+    first = ctx.secrets.pop("account_first", None)
+    if first is None or keys != first:
+        return Go("bank_account", (line("error.account.mismatch"),))
+    ctx.secrets["account_number"] = first
+    ctx.state["bank"]["last4"] = first[-4:]
+    return Go("bank_authorization")
+
+
+def authorization_lines(ctx) -> tuple:
+    bank, plan, today = ctx.state["bank"], chosen_plan(ctx), ctx.today()
+    return (
+        line(
+            "tel.authorization",
+            today=Day(today),
+            payee=ctx.settings.payee_name,
+            amount=Money(chosen_amount(ctx)),
+            kind=Term(f"kind.{plan.kind}"),
+            account_type=Term(f"account.{bank['type']}"),
+            last4=Digits(bank["last4"]),
+            debit_date=Day(today),
+            phone=Digits(ctx.settings.service_phone.replace("-", "")),
+        ),
+    )
+
+
+def _authorization_ask(ctx) -> Ask:
+    return Ask(authorization_lines(ctx) + (line("tel.choice"),), Input.MENU)
+
+
+def _authorization(ctx, keys: str) -> Outcome:
+    if keys == "1":
+        words = ctx.services.speak(authorization_lines(ctx), ctx.lang, ctx.relay, ctx.today())
+        record = TelAuthorization(words, ctx.now(), ctx.call_sid, accepting_key=keys)
+        return submit(ctx, record)
+    if keys == "2":
+        ctx.erase_secrets()
+        return Go("choose_method")
+    if keys == "3":
+        ctx.erase_secrets()
+        return Go("main_menu", (line("confirm.cancelled"),))
+    return Retry((line("error.choice"),))
+
+
+def _value(key: str, **flags):
+    return lambda ctx: Ask((line(key),), Input.VALUE, costly=True, **flags)
+
+
+STEPS = (
+    Step("card_number", ask=_value("card.number", sensitive=True), handle=_card_number),
+    Step("card_expiry", ask=_value("card.expiry"), handle=_card_expiry),
+    Step("card_security_code", ask=_security_code_ask, handle=_card_security_code),
+    Step("card_zip", ask=_value("card.zip"), handle=_card_zip),
+    Step(
+        "bank_account_type",
+        ask=lambda ctx: Ask((line("bank.type"),), Input.MENU),
+        handle=_account_type,
+    ),
+    Step("bank_routing", ask=_value("bank.routing"), handle=_routing),
+    Step("bank_account", ask=_value("bank.account", sensitive=True), handle=_account),
+    Step(
+        "bank_account_again",
+        ask=_value("bank.account_again", sensitive=True),
+        handle=_account_again,
+    ),
+    Step("bank_authorization", ask=_authorization_ask, handle=_authorization),
+)

@@ -1,0 +1,169 @@
+"""Choosing what to pay, confirming it, and telling the caller the truth about the result."""
+
+from __future__ import annotations
+
+from ivr.flows.base import (
+    Ask,
+    Chars,
+    Day,
+    Digits,
+    Go,
+    Hangup,
+    Input,
+    Line,
+    Money,
+    Outcome,
+    Retry,
+    Step,
+    Term,
+    line,
+)
+from ivr.flows.submit import chosen_amount, chosen_plan, submit
+from ivr.keyed import InputError, parse_amount
+
+
+def _choose_plan_enter(ctx) -> Outcome | None:
+    payable = ctx.account.payable_plans
+    if not payable:
+        return Go("main_menu", (line("pay.nothing_due"),))
+    if len(payable) == 1:
+        ctx.state["plan"] = payable[0].plan_id
+        return Go("choose_amount")
+    return None
+
+
+def _choose_plan_ask(ctx) -> Ask:
+    lines = tuple(
+        line("pay.plan_option", kind=Term(f"kind.{p.kind}"), amount=Money(p.balance), key=str(n))
+        for n, p in enumerate(ctx.account.payable_plans, start=1)
+    )
+    return Ask(lines, Input.MENU)
+
+
+def _choose_plan(ctx, keys: str) -> Outcome:
+    payable = ctx.account.payable_plans
+    if not keys.isdigit() or not 1 <= int(keys) <= len(payable):
+        return Retry((line("error.choice"),))
+    ctx.state["plan"] = payable[int(keys) - 1].plan_id
+    return Go("choose_amount")
+
+
+def _choose_amount_ask(ctx) -> Ask:
+    plan = chosen_plan(ctx)
+    lines: tuple[Line, ...] = (
+        line("pay.balance", kind=Term(f"kind.{plan.kind}"), amount=Money(plan.balance)),
+    )
+    if plan.coverage_start:
+        lines += (line("pay.binder_start", start=Day(plan.coverage_start)),)
+    return Ask(lines + (line("pay.amount_choice"),), Input.MENU)
+
+
+def _choose_amount(ctx, keys: str) -> Outcome:
+    if keys == "1":
+        ctx.state["amount"] = str(chosen_plan(ctx).balance)
+        return Go("choose_method")
+    if keys == "2":
+        return Go("enter_amount")
+    return Retry((line("error.choice"),))
+
+
+def _enter_amount(ctx, keys: str) -> Outcome:
+    try:
+        amount = parse_amount(keys)
+    except InputError as error:
+        return Retry((line(f"error.amount.{error.code}"),))
+    balance = chosen_plan(ctx).balance
+    if amount > balance:
+        return Retry((line("error.amount.over", balance=Money(balance)),))
+    ctx.state["amount"] = str(amount)
+    return Go("choose_method")
+
+
+def _choose_method_enter(ctx) -> Outcome | None:
+    settings = ctx.settings
+    if settings.card_enabled and settings.bank_enabled:
+        return None
+    return Go("card_number" if settings.card_enabled else "bank_account_type")
+
+
+def _choose_method(ctx, keys: str) -> Outcome:
+    if keys not in {"1", "2"}:
+        return Retry((line("error.choice"),))
+    ctx.erase_secrets()
+    return Go("card_number" if keys == "1" else "bank_account_type")
+
+
+def _partial_warning(ctx) -> tuple[Line, ...]:
+    if chosen_amount(ctx) < chosen_plan(ctx).balance:
+        return (line("pay.partial_warning"),)
+    return ()
+
+
+def _confirm_card_ask(ctx) -> Ask:
+    card, plan = ctx.state["card"], chosen_plan(ctx)
+    summary = line(
+        "confirm.card",
+        amount=Money(chosen_amount(ctx)),
+        kind=Term(f"kind.{plan.kind}"),
+        brand=Term(f"brand.{card['brand']}"),
+        last4=Digits(card["last4"]),
+    )
+    return Ask((summary, *_partial_warning(ctx), line("confirm.choice")), Input.MENU)
+
+
+def _confirm(ctx, keys: str) -> Outcome:
+    if keys == "1":
+        return submit(ctx)
+    if keys == "2":
+        ctx.erase_secrets()
+        return Go("choose_method")
+    if keys == "3":
+        ctx.erase_secrets()
+        return Go("main_menu", (line("confirm.cancelled"),))
+    return Retry((line("error.choice"),))
+
+
+def _result_ask(ctx) -> Ask:
+    confirmation = Chars(ctx.state["result"]["confirmation"])
+    return Ask((line("result.repeat_choice", confirmation=confirmation),), Input.MENU)
+
+
+def _result(ctx, keys: str) -> Outcome:
+    if keys == "1":
+        return Go("payment_result")
+    if keys == "2":
+        ctx.refresh_account()
+        return Go("main_menu")
+    if keys == "3":
+        return Hangup((line("goodbye.thanks"),))
+    return Retry((line("error.choice"),))
+
+
+def _retry_payment(ctx, keys: str) -> Outcome:
+    if keys == "1":
+        return Go("choose_method")
+    if keys == "2":
+        return Go("main_menu")
+    return Retry((line("error.choice"),))
+
+
+def _ask(key: str, kind: Input = Input.MENU, **flags):
+    return lambda ctx: Ask((line(key),), kind, **flags)
+
+
+STEPS = (
+    Step("choose_plan", enter=_choose_plan_enter, ask=_choose_plan_ask, handle=_choose_plan),
+    Step("choose_amount", ask=_choose_amount_ask, handle=_choose_amount),
+    Step(
+        "enter_amount", ask=_ask("pay.enter_amount", Input.VALUE, costly=True), handle=_enter_amount
+    ),
+    Step(
+        "choose_method",
+        enter=_choose_method_enter,
+        ask=_ask("pay.method_choice"),
+        handle=_choose_method,
+    ),
+    Step("confirm_payment", ask=_confirm_card_ask, handle=_confirm),
+    Step("payment_result", ask=_result_ask, handle=_result),
+    Step("retry_payment", ask=_ask("pay.retry_choice"), handle=_retry_payment),
+)

@@ -1,0 +1,66 @@
+"""Twilio voice webhooks: the incoming-call URL and the status callback."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Response, current_app, request
+
+from ivr.calls import CallHandler, Webhook
+from webhooks.security import twilio_signed
+
+log = logging.getLogger("webhooks.voice")
+bp = Blueprint("voice", __name__)
+FINAL_STATUSES = {"completed", "busy", "failed", "no-answer", "canceled"}
+
+
+def _twiml(body: str) -> Response:
+    return Response(body, status=200, mimetype="text/xml")
+
+
+def _handler() -> CallHandler:
+    return current_app.extensions["ivr"].calls
+
+
+def _webhook() -> Webhook:
+    form, args = request.form, request.args
+    turn = args.get("t", type=int)
+    return Webhook(
+        call_sid=form.get("CallSid", ""),
+        caller=form.get("From", ""),
+        called=form.get("To", ""),
+        turn=turn if turn is not None and turn >= 0 else None,
+        silence=args.get("silence") == "1",
+        digits=form.get("Digits") or None,
+        speech=(form.get("SpeechResult") or "").strip() or None,
+    )
+
+
+@bp.post("/webhooks/voice")
+@twilio_signed
+def voice() -> Response:
+    hook = _webhook()
+    handler = _handler()
+    if not hook.call_sid.startswith("CA"):
+        log.warning("voice webhook without a CallSid")
+        return _twiml(handler.fault(hook))
+    try:
+        return _twiml(handler.answer(hook))
+    except Exception:  # noqa: BLE001 - the caller must hear help, never "application error"
+        # The traceback names no input: Digits and SpeechResult are never put in messages.
+        log.exception("call %s: webhook failed; caller told and offered help", hook.call_sid)
+        return _twiml(handler.fault(hook))
+
+
+@bp.post("/webhooks/voice/status")
+@twilio_signed
+def status() -> Response:
+    call_sid = request.form.get("CallSid", "")
+    call_status = request.form.get("CallStatus", "")
+    if call_sid and call_status in FINAL_STATUSES:
+        try:
+            _handler().ended(call_sid)
+        except Exception:  # noqa: BLE001 - Twilio ignores our answer; the TTLs erase it anyway
+            log.exception("call %s: could not erase call state at hang-up", call_sid)
+            return Response(status=503)
+    return Response(status=204)
