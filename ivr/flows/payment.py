@@ -130,7 +130,8 @@ def _result_ask(ctx) -> Ask:
 
 def _result(ctx, keys: str) -> Outcome:
     if keys == "1":
-        return Go("payment_result")
+        number = Chars(ctx.state["result"]["confirmation"])
+        return Go("payment_result", (line("result.confirmation", confirmation=number),))
     if keys == "2":
         ctx.refresh_account()
         return Go("main_menu")

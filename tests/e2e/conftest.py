@@ -1,0 +1,126 @@
+"""End-to-end calls: the real app (SQLite, in-process call state, sandbox gateway) and demo
+members, driven by the terminal phone through signed requests."""
+
+from __future__ import annotations
+
+import shutil
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from flask import Flask
+
+from app import create_app
+from ivr.callstate import MemoryKeyValue
+from ivr.config import Settings
+from ivr.phone import CallLog, Phone, WsgiTransport
+from payments.db import make_engine, make_session_factory, upgrade_database
+from payments.demo import demo_accounts
+from payments.importer import import_accounts
+from payments.unit_of_work import uow_factory_for
+
+EASTERN = ZoneInfo("America/New_York")
+TOKEN = "e2e-test-auth-token"
+RELAY_NUMBER = "+18776236766"
+STRANGER = "+16175559999"  # a caller whose number matches no member
+# Wednesday 18 November 2026, 10:00 in Boston: business hours, before the 23rd.
+WEDNESDAY_MORNING = datetime(2026, 11, 18, 10, 0, tzinfo=EASTERN)
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture(scope="session")
+def demo_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Migrated once and loaded with the demo members; each test gets a copy."""
+    path = tmp_path_factory.mktemp("template") / "ivr.sqlite3"
+    url = f"sqlite:///{path}"
+    upgrade_database(url)
+    engine = make_engine(url)
+    import_accounts(
+        uow_factory_for(make_session_factory(engine)), demo_accounts(WEDNESDAY_MORNING.date())
+    )
+    engine.dispose()
+    return path
+
+
+@dataclass
+class Line:
+    app: Flask
+    clock: Clock
+    kv: MemoryKeyValue
+    database: Path
+
+    def call(
+        self,
+        script: list[str],
+        *,
+        caller: str = STRANGER,
+        to: str = "+18776236765",
+        answer_delay: float = 0.0,
+    ) -> CallLog:
+        phone = Phone(
+            WsgiTransport(self.app.test_client()),
+            TOKEN,
+            from_number=caller,
+            to_number=to,
+            answer_delay=answer_delay,
+        )
+        log = phone.call(script)
+        assert not log.errors, log.errors  # Twilio would say "application error"
+        return log
+
+    @property
+    def payments(self):
+        return self.app.extensions["ivr"].payments
+
+
+@pytest.fixture()
+def make_line(demo_database: Path, tmp_path: Path) -> Callable[..., Line]:
+    def build(now: datetime = WEDNESDAY_MORNING, **settings: object) -> Line:
+        database = tmp_path / f"ivr-{len(list(tmp_path.iterdir()))}.sqlite3"
+        shutil.copy(demo_database, database)
+        clock, kv = Clock(now), MemoryKeyValue()
+        config = Settings(
+            twilio_auth_token=TOKEN,
+            database_url=f"sqlite:///{database}",
+            relay_numbers=frozenset({RELAY_NUMBER}),
+            **settings,  # type: ignore[arg-type]
+        )
+        return Line(create_app(config, clock=clock, kv=kv), clock, kv, database)
+
+    return build
+
+
+@pytest.fixture()
+def line(make_line: Callable[..., Line]) -> Line:
+    return make_line()
+
+
+def signed_post(line: Line, path: str, params: dict[str, str], token: str = TOKEN):
+    """POST as Twilio would, signature and all; returns the Flask response."""
+    from twilio.request_validator import RequestValidator
+
+    url = f"http://localhost{path}"
+    signature = RequestValidator(token).compute_signature(url, params)
+    return line.app.test_client().post(path, data=params, headers={"X-Twilio-Signature": signature})
+
+
+def twiml(response) -> ET.Element:
+    assert response.status_code == 200, response.status_code
+    root = ET.fromstring(response.get_data(as_text=True))
+    assert root.tag == "Response"
+    return root
+
+
+def spoken(root: ET.Element) -> str:
+    return "\n".join(say.text or "" for say in root.iter("Say"))

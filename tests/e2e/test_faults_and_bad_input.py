@@ -1,0 +1,160 @@
+"""Bad input, silence, hang-ups, redelivered webhooks and failing services: the caller always
+hears valid TwiML, and money moves only after an explicit confirmation."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from ivr.callstate import StoreUnavailable
+from tests.e2e.conftest import STRANGER, Line, signed_post, spoken, twiml
+from tests.e2e.test_card_and_bank_calls import ANA, ANA_DOB, VISA, card, signed_in
+
+CALL = {
+    "CallSid": "CA" + "1" * 32,
+    "From": STRANGER,
+    "To": "+18776236765",
+    "AccountSid": "AC" + "2" * 32,
+    "CallStatus": "in-progress",
+}
+
+
+def test_unsigned_or_wrongly_signed_requests_are_refused(line: Line) -> None:
+    client = line.app.test_client()
+    assert client.post("/webhooks/voice", data=CALL).status_code == 403
+    wrong = signed_post(line, "/webhooks/voice", CALL, token="not-the-token")
+    assert wrong.status_code == 403
+    assert signed_post(line, "/webhooks/voice/status", CALL, token="nope").status_code == 403
+    assert signed_post(line, "/webhooks/voice", CALL).status_code == 200
+
+
+def test_bad_subscriber_ids_are_reasked_then_a_representative_offered(line: Line) -> None:
+    log = line.call(["1", "12345#", "999999999999#", "12*34#", "hangup"])
+    assert "That was not 12 digits." in log.spoken
+    assert "We could not find that Subscriber ID." in log.spoken
+    assert "To speak with a representative, press 0." in log.spoken
+
+
+def test_invalid_card_details_get_specific_answers(line: Line) -> None:
+    script = signed_in(ANA, ANA_DOB) + [
+        "1",
+        "1",
+        "1",
+        "1",
+        "4242424242424241#",
+        "4242424242424242#",
+        "1320#",
+        "0120#",
+        "1228#",
+        "hangup",
+    ]
+    log = line.call(script)
+    assert "That card number is not valid." in log.spoken
+    assert "That is not a valid month." in log.spoken
+    assert "That card has expired." in log.spoken
+    assert line.payments.recent_payments(ANA) == []
+
+
+def test_silence_reprompts_then_offers_a_representative_never_hanging_up_at_once(
+    line: Line,
+) -> None:
+    log = line.call(signed_in(ANA, ANA_DOB) + ["1", "1", "1", "", "", ""])
+    assert log.spoken.count("Sorry, we did not hear anything.") == 2
+    assert "To speak with a representative, press 0." in log.spoken
+    assert log.ended_by != "server-hangup" or "Goodbye" in log.spoken
+
+
+def test_silence_at_the_offer_ends_the_call_politely(line: Line) -> None:
+    log = line.call(["", "", "", "", "", ""])
+    assert "Nothing has been charged. Goodbye." in log.spoken
+    assert log.ended_by == "server-hangup"
+
+
+def test_hang_up_before_confirming_charges_nothing(line: Line) -> None:
+    log = line.call(signed_in(ANA, ANA_DOB) + ["1", "1", "1"] + card() + ["hangup"])
+    assert "To confirm this payment, press 1." in log.spoken
+    assert line.payments.recent_payments(ANA) == []
+    assert line.kv._data == {}  # the status callback erased the call and its card data
+
+
+def test_star_repeats_and_zero_reaches_a_representative(line: Line) -> None:
+    log = line.call(["*", "1", "0"])
+    assert log.spoken.count("For English, press 1.") == 2
+    assert log.transfers and log.transfers[0].target == "representatives"
+
+
+def test_outside_business_hours_the_caller_is_told_when_to_call(make_line) -> None:
+    from datetime import datetime
+
+    from tests.e2e.conftest import EASTERN
+
+    line = make_line(datetime(2026, 11, 25, 19, 0, tzinfo=EASTERN))  # evening before Thanksgiving
+    log = line.call(["1", "0", "hangup"])
+    assert "Please call back Friday, November twenty-seventh, at eight a.m." in log.spoken
+    assert not log.transfers
+    assert "Please enter your 12-digit Subscriber ID" in log.said_after(3)
+
+
+def test_a_redelivered_confirmation_charges_once(line: Line) -> None:
+    sid = CALL["CallSid"]
+    keys = signed_in(ANA, ANA_DOB) + ["1", "1", "1"] + card()
+    path = "/webhooks/voice"
+    twiml(signed_post(line, path, CALL))
+    for turn, digits in enumerate(keys, start=1):
+        twiml(signed_post(line, f"{path}?t={turn}", {**CALL, "Digits": digits.rstrip("#")}))
+    confirm = {**CALL, "Digits": "1"}
+    first = signed_post(line, f"{path}?t={len(keys) + 1}", confirm).get_data(as_text=True)
+    again = signed_post(line, f"{path}?t={len(keys) + 1}", confirm).get_data(as_text=True)
+    assert first == again
+    assert "approved" in first
+    assert len(line.payments.recent_payments(ANA)) == 1
+    assert sid
+
+
+def test_card_numbers_reach_no_database_log_or_store(line: Line, caplog) -> None:
+    caplog.set_level(logging.DEBUG)
+    snapshots: list[bytes] = []
+    original_set = line.kv.set
+
+    def spy(key: str, value: bytes, ttl: int) -> None:
+        snapshots.append(key.encode() + value)
+        original_set(key, value, ttl)
+
+    line.kv.set = spy  # type: ignore[method-assign]
+    line.call(signed_in(ANA, ANA_DOB) + ["1", "1", "1"] + card(code="987") + ["1", "3"])
+    assert line.payments.recent_payments(ANA)[0].status.value == "approved"
+    line.app.extensions["ivr"].db_engine.dispose()
+    assert VISA.encode() not in line.database.read_bytes()
+    assert VISA not in caplog.text and "987#" not in caplog.text
+    assert snapshots and all(VISA.encode() not in blob for blob in snapshots)
+
+
+@pytest.mark.parametrize("failure", [StoreUnavailable("redis down"), RuntimeError("bug")])
+def test_a_failing_store_still_answers_with_help(line: Line, failure: Exception) -> None:
+    def broken(*args, **kwargs):
+        raise failure
+
+    line.kv.get = broken  # type: ignore[method-assign]
+    root = twiml(signed_post(line, "/webhooks/voice", CALL))
+    assert "our system is having a problem" in spoken(root)
+    assert root.find("Enqueue") is not None  # business hours: straight to a representative
+
+
+def test_a_failing_database_still_answers_with_help(line: Line) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    def down(*args, **kwargs):
+        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    twiml(signed_post(line, "/webhooks/voice", CALL))
+    line.payments.member_exists = down  # type: ignore[method-assign]
+    root = twiml(signed_post(line, "/webhooks/voice?t=1", {**CALL, "Digits": "1"}))
+    root = twiml(signed_post(line, "/webhooks/voice?t=2", {**CALL, "Digits": ANA}))
+    assert "our system is having a problem" in spoken(root)
+
+
+def test_healthz_reports_database_and_store(line: Line) -> None:
+    response = line.app.test_client().get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "database": "ok", "redis": "embedded"}

@@ -1,0 +1,105 @@
+"""Relay (TTY) callers: same flow, longer waits, speech beside keys, read-back before money."""
+
+from __future__ import annotations
+
+from ivr.speech import say_characters
+from tests.e2e.conftest import RELAY_NUMBER, Line
+from tests.e2e.test_card_and_bank_calls import ACCOUNT, ANA, ANA_DOB, LUIS, LUIS_DOB, ROUTING
+
+SPOKEN_VISA = "say: four two four two four two four two four two four two four two four two"
+
+
+def relay_call(line: Line, script: list[str], **kwargs) -> object:
+    return line.call(script, to=RELAY_NUMBER, **kwargs)
+
+
+def test_relay_card_payment_with_spoken_digits_and_25_second_answers(line: Line) -> None:
+    script = [
+        "1",
+        f"{ANA}#",
+        f"{ANA_DOB}#",
+        "1",
+        "1",
+        "1",
+        "1",
+        SPOKEN_VISA,
+        "1",  # spoken card number, read back (last 4), confirmed
+        "say: one two two eight",
+        "1",
+        "say: one two three",
+        "1",
+        "say: oh two one one oh",
+        "1",
+        "1",
+        "3",
+    ]
+    log = relay_call(line, script, answer_delay=25)
+
+    assert not log.timeouts
+    assert all(g.timeout >= 30 for g in log.gathers)
+    assert all("speech" in g.input for g in log.gathers)
+    assert "We heard a number ending in four, two, four, two." in log.spoken
+    payment = line.payments.recent_payments(ANA)[0]
+    assert (payment.status.value, payment.channel.value, payment.last4) == (
+        "approved",
+        "relay",
+        "4242",
+    )
+    assert log.spoken.count(say_characters(payment.confirmation, "en")) >= 1
+
+
+def test_relay_option_from_the_main_number_and_bank_payment(line: Line) -> None:
+    script = [
+        "3",
+        f"{LUIS}#",
+        f"{LUIS_DOB}#",
+        "1",
+        "1",
+        "2",
+        "1",
+        f"{ROUTING}#",
+        f"{ACCOUNT}#",
+        f"{ACCOUNT}#",
+        "1",
+        "3",
+    ]
+    log = line.call(script)
+    assert all(g.timeout >= 30 for g in log.gathers[1:])
+    assert "single ACH debit" in log.spoken
+    payment = line.payments.recent_payments(LUIS)[0]
+    assert (payment.method, payment.channel.value) == ("bank", "relay")
+
+
+def test_misheard_speech_is_reasked_and_a_wrong_readback_reentered(line: Line) -> None:
+    script = ["1", "say: banana", "say: one oh oh oh oh oh oh oh oh oh oh one", "1", "say: star"]
+    log = relay_call(line, script)
+    assert "Sorry, we did not understand that." in log.spoken
+    assert "Enter the date of birth as month, day, year: 8 digits." in log.spoken
+    assert log.spoken.count("Enter the date of birth") == 3  # asked, error re-ask, star repeat
+
+
+def test_spoken_readback_can_be_rejected(line: Line) -> None:
+    script = ["1", f"{ANA}#", f"{ANA_DOB}#", "1", "1", "2", "say: two oh", "2", "20#", "hangup"]
+    log = relay_call(line, script)
+    assert "We heard two, zero." in log.spoken
+    assert "Let's try that again." in log.spoken
+
+
+def test_relay_silence_warns_and_waits_longer_never_hanging_up(line: Line) -> None:
+    log = relay_call(line, ["1", "", "", "", "hangup"])
+    timeouts = [g.timeout for g in log.gathers]
+    assert timeouts[1] >= 30 and timeouts[2] > timeouts[1]
+    assert "We did not receive an answer. Take your time; we will wait." in log.spoken
+    assert "Press 0 for a representative, or 1 to try again." in log.spoken
+    assert log.ended_by == "caller-hangup"
+
+
+def test_relay_representative_is_the_relay_queue(line: Line) -> None:
+    log = relay_call(line, ["1", "0"])
+    assert log.transfers and log.transfers[0].target == "relay-representatives"
+
+
+def test_relay_minimum_wait_is_configurable(make_line) -> None:
+    line = make_line(relay_timeout=45)
+    log = relay_call(line, ["1", "hangup"])
+    assert min(g.timeout for g in log.gathers) == 45
