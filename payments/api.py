@@ -149,3 +149,19 @@ class AmountNotAllowed(PaymentError):
 
 class AuthorizationRequired(PaymentError):
     """A bank debit without its TEL authorization."""
+
+
+class InvalidInstrument(PaymentError):
+    """Card or bank details that fail their checks (never quoting the numbers)."""
+
+
+class IdempotencyConflict(PaymentError):
+    """An idempotency key already used for a different plan or amount."""
+
+
+class PaymentInProgress(Exception):
+    """The same idempotency key is still being processed elsewhere; ask again shortly."""
+
+
+class UnknownSubscriber(LookupError):
+    """No member has this Subscriber ID."""

@@ -1,0 +1,278 @@
+"""Bank debits, card-data hygiene, gateway failures and concurrency, on SQLite."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import inspect, select, text
+
+from payments.api import (
+    AmountNotAllowed,
+    AuthorizationRequired,
+    Channel,
+    InvalidInstrument,
+    PaymentRequest,
+    PaymentStatus,
+    TelAuthorization,
+)
+from payments.demo import demo_accounts
+from payments.importer import import_accounts
+from payments.instruments import AccountType, BankDetails, CardDetails
+from payments.models import BankAuthorization, Payment
+from payments.reconcile import reconcile_payments
+from payments.sandbox import SandboxGateway, settlement_fate
+from payments.service import PaymentService
+from payments.testing import FakeClock, FlakyGateway, migrated_sqlite
+
+D = Decimal
+NOW = datetime(2026, 11, 10, 15, 0, tzinfo=UTC)
+ANA, LUIS = "100000000001", "100000000002"
+ACCOUNT = "000123456789"
+VISA = "4242424242424242"
+
+
+@pytest.fixture()
+def database(tmp_path):
+    engine, uow_factory = migrated_sqlite(tmp_path)
+    import_accounts(uow_factory, demo_accounts(date(2026, 11, 10)))
+    yield engine, uow_factory
+    engine.dispose()
+
+
+@pytest.fixture()
+def db(database):
+    return database[1]
+
+
+@pytest.fixture()
+def clock():
+    return FakeClock(NOW)
+
+
+@pytest.fixture()
+def sandbox():
+    return SandboxGateway()
+
+
+def service_with(db, gateway, clock) -> PaymentService:
+    return PaymentService(db, gateway, clock, pending_wait=10)
+
+
+def authorization(last4: str = ACCOUNT[-4:]) -> TelAuthorization:
+    words = (
+        f"You authorize Massachusetts Health Connector to make a single ACH debit of $412.50 "
+        f"on or after November 10, 2026 from your checking account ending in {last4}. "
+        "Questions: 1-877-623-6765, Monday to Friday, 8 am to 6 pm. Today is November 10, 2026."
+    )
+    return TelAuthorization(words, NOW, "CA-bank", "1")
+
+
+def bank_request(key: str, account: str = ACCOUNT, auth: TelAuthorization | None = None):
+    return PaymentRequest(
+        subscriber_id=LUIS,
+        plan_id="H-100000000002",
+        amount=D("412.50"),
+        instrument=BankDetails(AccountType.CHECKING, "011000015", account),
+        channel=Channel.RELAY,
+        idempotency_key=key,
+        call_sid="CA-bank",
+        authorization=auth,
+    )
+
+
+def card_request(key: str, amount: str = "45.00", number: str = VISA) -> PaymentRequest:
+    return PaymentRequest(
+        subscriber_id=ANA,
+        plan_id="H-100000000001",
+        amount=D(amount),
+        instrument=CardDetails(number, 12, 2030, "123", "02110"),
+        channel=Channel.VOICE,
+        idempotency_key=key,
+        call_sid="CA-card",
+    )
+
+
+def all_stored_text(engine) -> str:
+    """Every value of every row of every table, as one string."""
+    chunks = []
+    with engine.connect() as conn:
+        for table in inspect(engine).get_table_names():
+            for row in conn.execute(text(f'SELECT * FROM "{table}"')):
+                chunks.extend(str(value) for value in row)
+    return "\n".join(chunks)
+
+
+# --- bank debits and what is stored -----------------------------------------------------
+
+
+def test_bank_debit_needs_an_authorization(db, sandbox, clock):
+    with pytest.raises(AuthorizationRequired):
+        service_with(db, sandbox, clock).submit_payment(bank_request("k"))
+    assert sandbox.charge_calls == 0
+
+
+def test_authorization_quoting_the_full_account_is_refused(db, sandbox, clock):
+    with pytest.raises(InvalidInstrument) as refused:
+        service_with(db, sandbox, clock).submit_payment(
+            bank_request("k", auth=authorization(ACCOUNT))
+        )
+    assert ACCOUNT not in str(refused.value)
+
+
+def test_bank_debit_stores_the_authorization_and_never_the_account(database, sandbox, clock):
+    engine, db = database
+    outcome = service_with(db, sandbox, clock).submit_payment(
+        bank_request("k", auth=authorization())
+    )
+    assert outcome.status is PaymentStatus.APPROVED and outcome.remaining_balance == 0
+    with db() as uow:
+        record = uow.session.scalars(select(BankAuthorization)).one()
+        payment = uow.session.scalars(select(Payment)).one()
+        assert record.text == authorization().text and record.accepting_key == "1"
+        assert (record.call_sid, record.accepted_at) == ("CA-bank", NOW)
+        assert record.retain_until == datetime(2028, 11, 10, 15, 0, tzinfo=UTC)
+        assert (payment.method, payment.last4, payment.account_type) == ("bank", "6789", "checking")
+        assert settlement_fate(payment.gateway_ref) is None
+    assert ACCOUNT not in all_stored_text(engine)
+
+
+def test_returned_account_fate_is_in_the_transaction_id(db, sandbox, clock):
+    request = bank_request("k", account="000111111116", auth=authorization("1116"))
+    service_with(db, sandbox, clock).submit_payment(request)
+    with db() as uow:
+        assert settlement_fate(uow.session.scalars(select(Payment.gateway_ref)).one()) == "R01"
+
+
+def test_card_numbers_are_stored_nowhere(database, sandbox, clock):
+    engine, db = database
+    service = service_with(db, sandbox, clock)
+    service.submit_payment(card_request("a", "5.00"))
+    service.submit_payment(card_request("b", "5.00", "4000000000000002"))
+    stored = all_stored_text(engine)
+    assert VISA not in stored and "4000000000000002" not in stored
+    assert "4242" in stored  # the last 4 are kept: the scan does see payment rows
+
+
+# --- the gateway cannot be reached: the caller is still told the truth -------------------
+
+
+@pytest.mark.parametrize(
+    ("charges", "lookups", "status", "charged"),
+    [
+        (["lose_reply"], [], PaymentStatus.APPROVED, True),  # lookup finds the charge
+        (["drop"], [], PaymentStatus.FAILED, False),  # lookup: never received
+        (["crash"], [], PaymentStatus.FAILED, False),  # adapter bug, never sent
+        (["drop"], ["down"], PaymentStatus.APPROVED, True),  # retried with the same key
+        (["lose_reply", "ok"], ["down"], PaymentStatus.APPROVED, True),  # retry: same answer
+        (["drop", "drop"], ["down"], PaymentStatus.FAILED, False),  # nothing works
+    ],
+)
+def test_gateway_trouble_never_leaves_the_outcome_unknown(
+    db, sandbox, clock, charges, lookups, status, charged
+):
+    gateway = FlakyGateway(sandbox, charges, lookups)
+    outcome = service_with(db, gateway, clock).submit_payment(card_request("k"))
+    assert (outcome.status, outcome.charged) == (status, charged)
+    assert sandbox.charged_cents() == (4500 if charged else 0)
+    assert sandbox.charges() <= 1
+
+
+def test_a_charge_that_lands_after_we_said_not_charged_is_reversed(db, sandbox, clock):
+    gateway = FlakyGateway(sandbox, ["lose_reply", "lose_reply"], ["down"])
+    outcome = service_with(db, gateway, clock).submit_payment(card_request("k"))
+    assert (outcome.status, outcome.charged) == (PaymentStatus.FAILED, False)
+    assert sandbox.charged_cents() == 4500  # the gateway did take it
+    assert reconcile_payments(db, sandbox, clock).reversed == 0  # too recent: maybe in flight
+    clock.advance(minutes=20)
+    report = reconcile_payments(db, sandbox, clock)
+    assert (report.reversed, sandbox.charged_cents()) == (1, 0)
+    with db() as uow:
+        payment = uow.session.scalars(select(Payment)).one()
+        assert (payment.status, payment.unresolved) == ("refunded", False)
+    assert reconcile_payments(db, sandbox, clock).reversed == 0
+
+
+def test_reconcile_confirms_not_charged(db, sandbox, clock):
+    service_with(db, FlakyGateway(sandbox, ["drop"]), clock).submit_payment(card_request("k"))
+    clock.advance(minutes=20)
+    assert reconcile_payments(db, sandbox, clock).confirmed == 1
+    with db() as uow:
+        assert uow.session.scalars(select(Payment.unresolved)).one() is False
+
+
+def test_reconcile_finishes_an_abandoned_pending_payment(db, sandbox, clock):
+    class Dies(SandboxGateway):
+        def charge(self, request):
+            sandbox.charge(request)
+            raise KeyboardInterrupt  # the worker dies after the gateway charged
+
+    with pytest.raises(KeyboardInterrupt):
+        service_with(db, Dies(), clock).submit_payment(card_request("k"))
+    service = service_with(db, sandbox, clock)
+    assert service.account_summary(ANA).plan("H-100000000001").balance == 0  # reserved
+    clock.advance(minutes=20)
+    assert reconcile_payments(db, sandbox, clock).resolved == 1
+    assert service.recent_payments(ANA)[0].status is PaymentStatus.APPROVED
+    assert service.account_summary(ANA).plan("H-100000000001").paid_through == date(2026, 12, 31)
+
+
+# --- concurrency ------------------------------------------------------------------------
+
+
+class SlowGateway(SandboxGateway):
+    """Holds each charge a moment, so concurrent requests overlap."""
+
+    def charge(self, request):
+        threading.Event().wait(0.05)
+        return super().charge(request)
+
+
+def test_concurrent_full_payments_approve_exactly_one(db, clock):
+    gateway = SlowGateway()
+    service = service_with(db, gateway, clock)
+
+    def attempt(i: int):
+        try:
+            return service.submit_payment(card_request(f"key-{i}")).status
+        except AmountNotAllowed:
+            return "refused"
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(attempt, range(8)))
+    assert results.count(PaymentStatus.APPROVED) == 1 and results.count("refused") == 7
+    assert gateway.charged_cents() == 4500
+
+
+def test_concurrent_replays_of_one_key_charge_once(db, clock):
+    gateway = SlowGateway()
+    service = service_with(db, gateway, clock)
+    with ThreadPoolExecutor(4) as pool:
+        outcomes = list(pool.map(lambda _: service.submit_payment(card_request("same")), range(4)))
+    assert len({o.confirmation for o in outcomes}) == 1 and outcomes[0].charged
+    assert gateway.charges() == 1 and gateway.charge_calls == 1
+    with db() as uow:
+        assert len(uow.session.scalars(select(Payment)).all()) == 1
+
+
+def test_reservation_counts_pending_payments(db, sandbox, clock):
+    started, release = threading.Event(), threading.Event()
+
+    class Held(SandboxGateway):
+        def charge(self, request):
+            started.set()
+            release.wait(5)
+            return super().charge(request)
+
+    service = service_with(db, Held(), clock)
+    with ThreadPoolExecutor(1) as pool:
+        first = pool.submit(service.submit_payment, card_request("a", "40.00"))
+        assert started.wait(5)
+        assert service.account_summary(ANA).plan("H-100000000001").balance == D("5.00")
+        with pytest.raises(AmountNotAllowed):
+            service.submit_payment(card_request("b", "5.01"))
+        release.set()
+        assert first.result().remaining_balance == D("5.00")
