@@ -1,0 +1,158 @@
+"""The payments core on real PostgreSQL: migrations, row locks and idempotency under threads."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import delete, select
+
+from payments.api import AmountNotAllowed, Channel, PaymentRequest, PaymentStatus
+from payments.db import make_engine, make_uow_factory, upgrade_database
+from payments.demo import demo_accounts
+from payments.importer import import_accounts
+from payments.instruments import CardDetails
+from payments.models import (
+    AuditEvent,
+    BankAuthorization,
+    Base,
+    Payment,
+    PaymentAllocation,
+    VerificationFailure,
+)
+from payments.sandbox import SandboxGateway
+from payments.service import PaymentService
+from payments.testing import FakeClock
+
+pytestmark = pytest.mark.integration
+
+NOW = datetime(2026, 11, 10, 15, 0, tzinfo=UTC)
+LUIS_PLAN = ("100000000002", "H-100000000002")
+
+
+class SlowGateway(SandboxGateway):
+    """Holds each charge a moment so that concurrent requests overlap."""
+
+    def charge(self, request):
+        threading.Event().wait(0.05)
+        return super().charge(request)
+
+
+@pytest.fixture(scope="module")
+def engine(postgres_url: str):
+    upgrade_database(postgres_url)
+    upgrade_database(postgres_url)  # a second run is a no-op
+    engine = make_engine(postgres_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture()
+def db(engine) -> Iterator:
+    uow_factory = make_uow_factory(engine)
+    import_accounts(uow_factory, demo_accounts(date(2026, 11, 10)))
+    yield uow_factory
+    with uow_factory() as uow:
+        for model in (
+            PaymentAllocation,
+            BankAuthorization,
+            Payment,
+            AuditEvent,
+            VerificationFailure,
+        ):
+            uow.session.execute(delete(model))
+        uow.commit()
+
+
+def request(key: str, amount: str = "412.50") -> PaymentRequest:
+    subscriber_id, plan_id = LUIS_PLAN
+    return PaymentRequest(
+        subscriber_id=subscriber_id,
+        plan_id=plan_id,
+        amount=Decimal(amount),
+        instrument=CardDetails("4242424242424242", 12, 2030, "123", "01841"),
+        channel=Channel.VOICE,
+        idempotency_key=key,
+    )
+
+
+def test_migrations_match_the_models(engine):
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        assert compare_metadata(context, Base.metadata) == []
+
+
+def test_eight_callers_paying_the_full_balance_at_once_approve_exactly_one(db):
+    gateway = SlowGateway()
+    service = PaymentService(db, gateway, FakeClock(NOW))
+
+    start = threading.Barrier(8)
+
+    def attempt(i: int) -> str:
+        start.wait()
+        try:
+            return service.submit_payment(request(f"full-{i}")).status.value
+        except AmountNotAllowed:
+            return "refused"
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(attempt, range(8)))
+    assert results.count("approved") == 1 and results.count("refused") == 7
+    with db() as uow:
+        approved = uow.session.scalars(
+            select(Payment.amount).where(Payment.status == PaymentStatus.APPROVED.value)
+        ).all()
+    assert sum(approved) == Decimal("412.50")
+    assert gateway.charged_cents() == 41250
+    assert service.account_summary(LUIS_PLAN[0]).plans[0].balance == 0
+
+
+def test_partial_payments_racing_never_exceed_the_balance(db):
+    gateway = SlowGateway()
+    service = PaymentService(db, gateway, FakeClock(NOW))
+
+    start = threading.Barrier(8)
+
+    def attempt(i: int) -> Decimal:
+        start.wait()
+        try:
+            return service.submit_payment(request(f"part-{i}", "100.00")).remaining_balance
+        except AmountNotAllowed:
+            return Decimal("-1")
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(attempt, range(8)))
+    assert results.count(Decimal("-1")) == 4  # 412.50 holds four payments of 100.00
+    assert gateway.charged_cents() == 40000
+
+
+def test_one_key_from_four_threads_is_one_payment_and_one_charge(db):
+    gateway = SlowGateway()
+    service = PaymentService(db, gateway, FakeClock(NOW))
+    start = threading.Barrier(4)
+
+    def attempt(_: int):
+        start.wait()
+        return service.submit_payment(request("same"))
+
+    with ThreadPoolExecutor(4) as pool:
+        outcomes = list(pool.map(attempt, range(4)))
+    assert all(o.charged for o in outcomes)
+    assert len({o.confirmation for o in outcomes}) == 1
+    assert gateway.charges() == 1 and gateway.charge_calls == 1
+    with db() as uow:
+        assert len(uow.session.scalars(select(Payment.id)).all()) == 1
+
+
+def test_timestamps_come_back_aware_utc(db):
+    service = PaymentService(db, SandboxGateway(), FakeClock(NOW))
+    service.submit_payment(request("k", "1.00"))
+    with db() as uow:
+        created = uow.session.scalars(select(Payment.created_at)).one()
+    assert created == NOW and created.utcoffset().total_seconds() == 0

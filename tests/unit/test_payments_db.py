@@ -1,0 +1,143 @@
+"""Migrations, column types, the unit of work, the verification lockout rule, admin output."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import select, text
+
+from payments.admin import account_as_json
+from payments.api import Channel, PaymentRequest
+from payments.db import make_engine, upgrade_database
+from payments.demo import demo_accounts
+from payments.importer import import_accounts
+from payments.instruments import CardDetails
+from payments.models import AuditEvent, Base
+from payments.sandbox import SandboxGateway
+from payments.service import PaymentService
+from payments.testing import FakeClock, migrated_sqlite
+from payments.verification import locked_until
+
+NOW = datetime(2026, 11, 10, 15, 0, tzinfo=UTC)
+
+
+@pytest.fixture()
+def database(tmp_path):
+    engine, uow_factory = migrated_sqlite(tmp_path)
+    yield engine, uow_factory
+    engine.dispose()
+
+
+def test_migrations_match_the_models_and_rerun_cleanly(tmp_path, database):
+    engine, _ = database
+    upgrade_database(str(engine.url))
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        assert compare_metadata(context, Base.metadata) == []
+
+
+def test_sqlite_enforces_foreign_keys(database):
+    engine, _ = database
+    with engine.connect() as conn:
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+
+
+def test_in_memory_sqlite_works(tmp_path):
+    engine = make_engine("sqlite://")
+    Base.metadata.create_all(engine)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM members")).scalar() == 0
+    engine.dispose()
+
+
+def test_unit_of_work_rolls_back_unless_committed(database):
+    _, uow_factory = database
+    with uow_factory() as uow:
+        uow.session.add(AuditEvent(at=NOW, actor="t", action="a", subject="s", details={}))
+    with uow_factory() as uow:
+        uow.session.add(AuditEvent(at=NOW, actor="t", action="b", subject="s", details={}))
+        uow.commit()
+    with uow_factory() as uow:
+        assert uow.session.scalars(select(AuditEvent.action)).all() == ["b"]
+
+
+def test_timestamps_are_stored_as_utc_and_read_back_aware(database):
+    _, uow_factory = database
+    boston = timezone(timedelta(hours=-5))
+    with uow_factory() as uow:
+        uow.session.add(AuditEvent(at=NOW.astimezone(boston), actor="t", action="a", subject="s"))
+        uow.commit()
+    with uow_factory() as uow:
+        assert uow.session.scalars(select(AuditEvent.at)).one() == NOW
+        assert uow.session.scalars(select(AuditEvent.at)).one().tzinfo is UTC
+
+
+def test_naive_timestamps_are_refused(database):
+    _, uow_factory = database
+    with uow_factory() as uow, pytest.raises(Exception, match="naive"):
+        uow.session.add(AuditEvent(at=datetime(2026, 1, 1), actor="t", action="a", subject="s"))
+        uow.session.flush()
+
+
+def test_locked_until_needs_five_failures_within_a_day():
+    t = NOW
+    spaced = [t + timedelta(hours=6 * i) for i in range(5)]  # 24 h from first to fifth
+    assert locked_until(spaced, spaced[-1]) == spaced[-1] + timedelta(hours=24)
+    too_spread = [t + timedelta(hours=6 * i, minutes=1) for i in range(5)]
+    too_spread[0] = t
+    assert locked_until(too_spread, too_spread[-1]) is None
+    assert locked_until(spaced[:4], spaced[3]) is None
+
+
+def test_account_as_json_shape(database):
+    _, uow_factory = database
+    import_accounts(uow_factory, demo_accounts(date(2026, 11, 10)))
+    service = PaymentService(uow_factory, SandboxGateway(), FakeClock(NOW))
+    card = CardDetails("4242424242424242", 12, 2030, "123", "02110")
+    service.submit_payment(
+        PaymentRequest("100000000001", "D-100000000001", Decimal("32"), card, Channel.VOICE, "k")
+    )
+    shown = account_as_json(uow_factory, "100000000001", NOW)
+    assert shown["plans"] == [
+        {
+            "plan_id": "H-100000000001",
+            "kind": "health",
+            "status": "active",
+            "balance": "45.00",
+            "due_date": "2026-11-23",
+        },
+        {
+            "plan_id": "D-100000000001",
+            "kind": "dental",
+            "status": "active",
+            "balance": "0.00",
+            "due_date": None,
+        },
+    ]
+    (payment,) = shown["payments"]
+    assert set(payment) == {
+        "confirmation",
+        "amount",
+        "status",
+        "method",
+        "last4",
+        "channel",
+        "created_at",
+    }
+    assert (payment["amount"], payment["status"], payment["method"], payment["last4"]) == (
+        "32.00",
+        "approved",
+        "card",
+        "4242",
+    )
+    assert payment["created_at"] == "2026-11-10T10:00:00-05:00"
+    assert (shown["first_name"], shown["date_of_birth"], shown["phones"]) == (
+        "Ana",
+        "1980-04-17",
+        ["+16175550100"],
+    )
+    assert account_as_json(uow_factory, "999999999999", NOW) is None
