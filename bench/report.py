@@ -1,0 +1,143 @@
+"""The figures as a table with targets, printed and written into the README's bench block."""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from bench import CONCURRENCY, WORKERS
+from bench.measure import Figures
+
+WORDS_PER_MINUTE = 150
+MAX_CPU_RATIO = 2.0
+MAX_P99_MS = 50.0
+MAX_VOICE_LISTENING_S = 90.0
+README = Path(__file__).resolve().parent.parent / "README.md"
+START, END = "<!-- bench:start -->", "<!-- bench:end -->"
+
+
+@dataclass(frozen=True)
+class Row:
+    figure: str
+    value: str
+    target: str = "-"
+    passed: bool | None = None  # None: reported, no target
+
+    @property
+    def verdict(self) -> str:
+        return {True: "PASS", False: "FAIL", None: ""}[self.passed]
+
+
+def percentile(values: list[float], p: float) -> float:
+    """Nearest-rank percentile of `values` (not empty)."""
+    ordered = sorted(values)
+    return ordered[max(math.ceil(p / 100 * len(ordered)) - 1, 0)]
+
+
+def listening_seconds(words: int) -> float:
+    return words / WORDS_PER_MINUTE * 60
+
+
+def rows(f: Figures) -> list[Row]:
+    return [*_cpu_rows(f), *_latency_rows(f), *_count_rows(f), *_listening_rows(f)]
+
+
+def _cpu_rows(f: Figures) -> list[Row]:
+    real_ms = f.real_cpu * 1000 / f.real_requests
+    bare_ms = f.bare_cpu * 1000 / f.bare.requests
+    ratio = real_ms / bare_ms if bare_ms else math.inf
+    return [
+        Row("Real app CPU per request", f"{real_ms:.2f} ms"),
+        Row("Bare app CPU per request", f"{bare_ms:.2f} ms"),
+        Row(
+            "CPU ratio, real / bare",
+            f"{ratio:.2f}",
+            f"<= {MAX_CPU_RATIO:g}",
+            ratio <= MAX_CPU_RATIO,
+        ),
+    ]
+
+
+def _latency_rows(f: Figures) -> list[Row]:
+    p99 = percentile(f.webhooks, 99) * 1000
+    bare = f.bare.webhooks
+    return [
+        Row("Webhook latency p50", _ms(percentile(f.webhooks, 50))),
+        Row("Webhook latency p95", _ms(percentile(f.webhooks, 95))),
+        Row("Webhook latency p99", f"{p99:.1f} ms", f"<= {MAX_P99_MS:g} ms", p99 <= MAX_P99_MS),
+        Row(
+            "Bare app latency p50 / p99",
+            f"{_ms(percentile(bare, 50))} / {_ms(percentile(bare, 99))}",
+        ),
+    ]
+
+
+def _count_rows(f: Figures) -> list[Row]:
+    return [
+        Row("Calls, all approved", f"{f.calls} ({CONCURRENCY} at a time)"),
+        Row("Requests, real app", f"{len(f.webhooks)} webhooks + {f.status_callbacks} status"),
+        Row("Requests, bare app", str(f.bare.requests)),
+    ]
+
+
+def _listening_rows(f: Figures) -> list[Row]:
+    voice_s, relay_s = listening_seconds(f.voice_words), listening_seconds(f.relay_words)
+    voice_ok = voice_s <= MAX_VOICE_LISTENING_S
+    return [
+        Row(
+            "Listening, voice card call",
+            f"{voice_s:.0f} s ({f.voice_words} words)",
+            f"<= {MAX_VOICE_LISTENING_S:g} s",
+            voice_ok,
+        ),
+        Row("Listening, relay card call", f"{relay_s:.0f} s ({f.relay_words} words)"),
+    ]
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms"
+
+
+def all_passed(table: list[Row]) -> bool:
+    return all(row.passed is not False for row in table)
+
+
+def text_table(table: list[Row]) -> str:
+    cells = [("Figure", "Value", "Target", "Result")]
+    cells += [(r.figure, r.value, r.target, r.verdict) for r in table]
+    widths = [max(len(row[column]) for row in cells) for column in range(3)]
+    lines = [
+        f"{a:<{widths[0]}}  {b:>{widths[1]}}  {c:<{widths[2]}}  {d}".rstrip()
+        for a, b, c, d in cells
+    ]
+    return "\n".join(lines)
+
+
+def markdown_block(table: list[Row], today: date) -> str:
+    cores = len(os.sched_getaffinity(0))
+    lines = [
+        f"Last run {today.isoformat()} on a {cores}-core machine: {WORKERS} gunicorn workers, "
+        f"{CONCURRENCY} concurrent callers, real PostgreSQL and Redis (`make bench`).",
+        "",
+        "| Figure | Value | Target | Result |",
+        "|---|---|---|---|",
+        *(f"| {r.figure} | {r.value} | {r.target} | {r.verdict} |" for r in table),
+    ]
+    return "\n".join(lines)
+
+
+def update_readme(block: str, path: Path = README) -> bool:
+    """Replace what is between the bench markers; False when there is no README or no markers."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return False
+    start, end = text.find(START), text.find(END)
+    if start < 0 or end < start:
+        return False
+    head, tail = text[: start + len(START)], text[end:]
+    path.write_text(f"{head}\n{block}\n{tail}", encoding="utf-8")
+    return True
