@@ -9,7 +9,13 @@ from sqlalchemy.orm import Session
 from payments import audit
 from payments.accounts import plan_summary
 from payments.api import DeclineReason, PaymentOutcome, PaymentStatus, PlanStatus
-from payments.billing import allocate, apply_allocations, open_total, status_after_payment
+from payments.billing import (
+    Bill,
+    allocate,
+    apply_allocations,
+    open_total,
+    status_after_payment,
+)
 from payments.charging import ChargeResult
 from payments.clock import eastern_date
 from payments.models import Payment, PaymentAllocation
@@ -58,9 +64,7 @@ def record_answer(
 
 def _credit(session: Session, payment: Payment, now: datetime, actor: str) -> None:
     """Apply an approved payment to the oldest open invoices; move the plan's status on."""
-    plan = payment.plan
-    subject = plan.member.subscriber_id
-    bills = plan_bills(session, plan)
+    bills = plan_bills(session, payment.plan)
     # The amount was checked against the balance when reserved; should the billing feed have
     # marked invoices paid since, the money is already taken: keep the rest as an audited credit.
     applicable = min(payment.amount, open_total(bills))
@@ -69,9 +73,21 @@ def _credit(session: Session, payment: Payment, now: datetime, actor: str) -> No
         session.add(PaymentAllocation(payment_id=payment.id, invoice_id=bill.ref, amount=share))
     if applicable < payment.amount:
         unapplied = format_amount(payment.amount - applicable)
+        subject = payment.plan.member.subscriber_id
         audit.record(session, now, actor, "payment.unapplied", subject, amount=unapplied)
+    _move_plan_status(session, payment, apply_allocations(bills, shares), now, actor)
+
+
+def _move_plan_status(
+    session: Session, payment: Payment, bills: list[Bill], now: datetime, actor: str
+) -> None:
+    """Binder and grace rules once the payment is credited (payments.billing)."""
+    plan = payment.plan
     before = PlanStatus(plan.status)
-    after, start = status_after_payment(before, apply_allocations(bills, shares), eastern_date(now))
+    after, start = status_after_payment(before, bills, eastern_date(now))
+    if start is not None:
+        plan.coverage_start = start
+        payment.activated_coverage_start = start
     if after is not before:
         plan.status = after.value
         audit.record(
@@ -79,14 +95,12 @@ def _credit(session: Session, payment: Payment, now: datetime, actor: str) -> No
             now,
             actor,
             "plan.status_changed",
-            subject,
+            plan.member.subscriber_id,
             plan_id=plan.plan_id,
             old=before.value,
             new=after.value,
+            coverage_start=start.isoformat() if start else None,
         )
-    if start is not None:
-        plan.coverage_start = start
-        payment.activated_coverage_start = start
 
 
 def outcome_of(session: Session, payment: Payment, today: date) -> PaymentOutcome:

@@ -33,24 +33,17 @@ from payments.api import (
 )
 from payments.charging import ChargeResult
 from payments.clock import Clock, eastern_date
-from payments.confirmation import new_confirmation
 from payments.gateway import ChargeRequest
-from payments.instruments import BankDetails, CardDetails
-from payments.models import BankAuthorization, Payment, Plan
-from payments.money import format_amount, to_minor_units
+from payments.instruments import BankDetails
+from payments.models import Payment, Plan
+from payments.money import format_amount
+from payments.new_payment import authorization_record, charge_request, pending_payment
 from payments.recording import CHARGED, actor_of, outcome_of, record_answer
-from payments.repository import (
-    confirmation_taken,
-    lock_payment,
-    lock_plan,
-    members_plan,
-    payment_by_key,
-)
+from payments.repository import lock_payment, lock_plan, members_plan, payment_by_key
 from payments.unit_of_work import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
-AUTHORIZATION_YEARS = 2  # NACHA: keep TEL authorizations two years
 RESERVE_ATTEMPTS = 3
 POLL_SECONDS = 0.05
 
@@ -99,11 +92,11 @@ class Reserver:
             raise AmountNotAllowed("a terminated plan cannot be paid by phone")
         if request.amount > summary.balance:
             raise AmountNotAllowed(f"at most {format_amount(summary.balance)} can be paid now")
-        payment = _pending_payment(session, plan, request, now)
+        payment = pending_payment(session, plan, request, now)
         session.add(payment)
         session.flush()
         if request.authorization is not None and isinstance(request.instrument, BankDetails):
-            session.add(_authorization_record(payment, request))
+            session.add(authorization_record(payment, request.authorization))
         audit.record(
             session,
             now,
@@ -125,12 +118,12 @@ class Reserver:
         deadline = time.monotonic() + self._pending_wait
         while True:
             with self._uow() as uow:
-                payment = uow.session.get(Payment, payment_id)
-                assert payment is not None  # payments are never deleted
+                payment = uow.session.get_one(Payment, payment_id)
                 if payment.status != PaymentStatus.PENDING.value:
                     return outcome_of(uow.session, payment, eastern_date(self._clock()))
+                confirmation = payment.confirmation
             if time.monotonic() >= deadline:
-                raise PaymentInProgress(f"payment {payment.confirmation} is still in progress")
+                raise PaymentInProgress(f"payment {confirmation} is still in progress")
             time.sleep(POLL_SECONDS)
 
     def record(
@@ -140,9 +133,9 @@ class Reserver:
         now = self._clock()
         with self._uow() as uow:
             session = uow.session
-            pending = session.get(Payment, payment_id)
-            assert pending is not None
-            lock_plan(session, pending.plan_id)  # plan before payment, as when reserving
+            lock_plan(
+                session, session.get_one(Payment, payment_id).plan_id
+            )  # plan before payment, as when reserving
             payment = lock_payment(session, payment_id)
             if payment.status == PaymentStatus.PENDING.value:
                 record_answer(session, payment, result, now, actor or actor_of(payment))
@@ -175,65 +168,3 @@ def _check_same_request(payment: Payment, request: PaymentRequest) -> None:
     same = payment.plan.plan_id == request.plan_id and payment.amount == request.amount
     if not same or payment.plan.member.subscriber_id != request.subscriber_id:
         raise IdempotencyConflict("this idempotency key was used for a different payment")
-
-
-def _pending_payment(
-    session: Session, plan: Plan, request: PaymentRequest, now: datetime
-) -> Payment:
-    instrument = request.instrument
-    is_card = isinstance(instrument, CardDetails)
-    return Payment(
-        confirmation=_unused_confirmation(session),
-        idempotency_key=request.idempotency_key,
-        plan=plan,
-        amount=request.amount,
-        status=PaymentStatus.PENDING.value,
-        method=instrument.method,
-        brand=instrument.brand.value if is_card and instrument.brand else None,
-        last4=instrument.last4,
-        account_type=None if is_card else instrument.account_type.value,
-        channel=request.channel.value,
-        call_sid=request.call_sid,
-        agent_id=request.agent_id,
-        unresolved=False,
-        created_at=now,
-        updated_at=now,
-    )
-
-
-def _unused_confirmation(session: Session) -> str:
-    for _ in range(10):
-        candidate = new_confirmation()
-        if not confirmation_taken(session, candidate):
-            return candidate
-    raise RuntimeError("no unused confirmation number found")
-
-
-def _authorization_record(payment: Payment, request: PaymentRequest) -> BankAuthorization:
-    authorization = request.authorization
-    assert authorization is not None
-    return BankAuthorization(
-        payment_id=payment.id,
-        text=authorization.text,
-        accepted_at=authorization.accepted_at,
-        call_sid=authorization.call_sid,
-        accepting_key=authorization.accepting_key,
-        retain_until=years_after(authorization.accepted_at, AUTHORIZATION_YEARS),
-    )
-
-
-def charge_request(request: PaymentRequest, payment: Payment) -> ChargeRequest:
-    return ChargeRequest(
-        idempotency_key=request.idempotency_key,
-        amount_cents=to_minor_units(request.amount),
-        instrument=request.instrument,
-        description=f"Premium {request.plan_id} confirmation {payment.confirmation}",
-    )
-
-
-def years_after(moment: datetime, years: int) -> datetime:
-    """The same instant `years` later (29 February becomes 28 February)."""
-    try:
-        return moment.replace(year=moment.year + years)
-    except ValueError:
-        return moment.replace(year=moment.year + years, day=28)

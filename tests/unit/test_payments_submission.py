@@ -15,6 +15,7 @@ from payments.api import (
     AuthorizationRequired,
     Channel,
     InvalidInstrument,
+    PaymentInProgress,
     PaymentRequest,
     PaymentStatus,
     TelAuthorization,
@@ -276,3 +277,24 @@ def test_reservation_counts_pending_payments(db, sandbox, clock):
             service.submit_payment(card_request("b", "5.01"))
         release.set()
         assert first.result().remaining_balance == D("5.00")
+
+
+def test_a_replay_while_the_first_is_still_at_the_gateway_is_told_to_ask_again(db, clock):
+    started, release = threading.Event(), threading.Event()
+
+    class Held(SandboxGateway):
+        def charge(self, request):
+            started.set()
+            release.wait(5)
+            return super().charge(request)
+
+    gateway = Held()
+    impatient = PaymentService(db, gateway, clock, pending_wait=0.1)
+    with ThreadPoolExecutor(1) as pool:
+        first = pool.submit(impatient.submit_payment, card_request("k"))
+        assert started.wait(5)
+        with pytest.raises(PaymentInProgress):
+            impatient.submit_payment(card_request("k"))
+        release.set()
+        assert first.result().charged
+    assert impatient.submit_payment(card_request("k")).charged and gateway.charge_calls == 1
