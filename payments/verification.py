@@ -18,6 +18,7 @@ from payments.api import Verification, VerifyResult
 from payments.models import VerificationFailure
 from payments.repository import member_by_subscriber
 
+SUBSCRIBER_ID_LENGTH = 12
 MAX_FAILURES = 5
 WINDOW = timedelta(hours=24)
 LOCKOUT = timedelta(hours=24)
@@ -45,6 +46,8 @@ def lockout_until(session: Session, subscriber_id: str, now: datetime) -> dateti
 
 def verify(session: Session, subscriber_id: str, dob: date, now: datetime) -> Verification:
     """Check the date of birth; records (and audits) a failure. Caller commits."""
+    if len(subscriber_id) != SUBSCRIBER_ID_LENGTH or not subscriber_id.isdigit():
+        raise ValueError("a Subscriber ID is 12 digits")
     locked = lockout_until(session, subscriber_id, now)
     if locked is not None:
         audit.record(session, now, audit.CALLER, "verify.refused_locked", subscriber_id)

@@ -1,6 +1,8 @@
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from payments.money import (
     MoneyFormatError,
@@ -49,3 +51,19 @@ def test_parse_amount_is_strict(text):
 
 def test_format_amount():
     assert format_amount(Decimal("45")) == "45.00"
+
+
+@given(st.integers(min_value=0, max_value=999_999_999_999))
+def test_formatted_amounts_parse_back(minor):
+    amount = from_minor_units(minor)
+    assert parse_amount(format_amount(amount)) == amount
+    assert to_minor_units(amount) == minor
+
+
+@given(st.text(max_size=20))
+def test_parse_amount_returns_whole_cents_or_refuses(text):
+    try:
+        amount = parse_amount(text)
+    except MoneyFormatError:
+        return
+    assert amount >= 0 and amount == cents(amount) and format_amount(amount) != ""

@@ -346,3 +346,8 @@ def test_clock_must_be_aware(db, gateway):
     service = PaymentService(db, gateway, lambda: datetime(2026, 11, 10))
     with pytest.raises(ValueError):
         service.account_summary(ANA)
+
+
+def test_verify_refuses_a_malformed_subscriber_id(service):
+    with pytest.raises(ValueError):
+        service.verify("12345", date(1980, 4, 17))
