@@ -84,7 +84,8 @@ def _move_plan_status(
     """Binder and grace rules once the payment is credited (payments.billing)."""
     plan = payment.plan
     before = PlanStatus(plan.status)
-    after, start = status_after_payment(before, bills, eastern_date(now))
+    # Credited on the day the caller confirmed, even if the answer is recorded later.
+    after, start = status_after_payment(before, bills, eastern_date(payment.created_at))
     if start is not None:
         plan.coverage_start = start
         payment.activated_coverage_start = start

@@ -298,3 +298,26 @@ def test_a_replay_while_the_first_is_still_at_the_gateway_is_told_to_ask_again(d
         release.set()
         assert first.result().charged
     assert impatient.submit_payment(card_request("k")).charged and gateway.charge_calls == 1
+
+
+def test_binder_recorded_late_by_reconciliation_keeps_the_day_it_was_paid(db, sandbox, clock):
+    class Dies(SandboxGateway):
+        def charge(self, request):
+            sandbox.charge(request)
+            raise KeyboardInterrupt
+
+    clock.now = datetime(2026, 11, 24, 4, 50, tzinfo=UTC)  # 23:50 on the 23rd in Boston
+    mei = PaymentRequest(
+        "100000000003",
+        "H-100000000003",
+        D("289.00"),
+        card_request("x").instrument,
+        Channel.VOICE,
+        "binder",
+    )
+    with pytest.raises(KeyboardInterrupt):
+        service_with(db, Dies(), clock).submit_payment(mei)
+    clock.advance(minutes=20)  # now the 24th
+    assert reconcile_payments(db, sandbox, clock).resolved == 1
+    outcome = service_with(db, sandbox, clock).submit_payment(mei)  # replay: the stored outcome
+    assert outcome.coverage_start == date(2026, 12, 1) and outcome.charged
