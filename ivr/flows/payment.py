@@ -34,7 +34,7 @@ def _choose_plan_enter(ctx) -> Outcome | None:
 
 def _choose_plan_ask(ctx) -> Ask:
     lines = tuple(
-        line("pay.plan_option", kind=Term(f"kind.{p.kind}"), amount=Money(p.balance), key=str(n))
+        line("pay.plan_option", kind=Term(f"kind.{p.kind}"), amount=Money(p.balance), choice=str(n))
         for n, p in enumerate(ctx.account.payable_plans, start=1)
     )
     return Ask(lines, Input.MENU)

@@ -83,6 +83,15 @@ class Line:
     def payments(self):
         return self.app.extensions["ivr"].payments
 
+    def statuses(self, subscriber_id: str) -> list[str]:
+        """Every payment attempt on file, newest first, declined and failed included."""
+        from payments.admin import account_as_json
+
+        engine = self.app.extensions["ivr"].db_engine
+        shown = account_as_json(uow_factory_for(make_session_factory(engine)), subscriber_id)
+        assert shown is not None
+        return [payment["status"] for payment in shown["payments"]]
+
 
 @pytest.fixture()
 def make_line(demo_database: Path, tmp_path: Path) -> Callable[..., Line]:

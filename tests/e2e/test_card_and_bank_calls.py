@@ -81,8 +81,7 @@ def test_decline_then_another_card_is_approved(line: Line) -> None:
 
     assert "declined because of insufficient funds" in log.spoken
     assert "You have not been charged." in log.spoken
-    statuses = [p.status.value for p in line.payments.recent_payments(ANA)]
-    assert statuses == ["approved", "declined"]
+    assert line.statuses(ANA) == ["approved", "declined"]
 
 
 def test_gateway_failure_is_told_truthfully(line: Line) -> None:
@@ -90,7 +89,8 @@ def test_gateway_failure_is_told_truthfully(line: Line) -> None:
     log = line.call(script + ["1", "2"])
     assert "because of a system problem" in log.spoken
     assert "You have not been charged." in log.spoken
-    assert [p.status.value for p in line.payments.recent_payments(ANA)] == ["failed"]
+    assert line.statuses(ANA) == ["failed"]
+    assert line.payments.recent_payments(ANA) == []  # "recent payments" lists money moved
 
 
 def test_two_plans_are_offered_separately(line: Line) -> None:
