@@ -58,13 +58,17 @@ class CallHandler:
             if state is not None and hook.turn is not None and hook.turn < state["turn"]:
                 log.info("call %s: turn %s redelivered; same answer", hook.call_sid, hook.turn)
                 return state["last"]
-            secrets = self.store.load_secrets(hook.call_sid) if state else {}
+            sealed = bool(state and state.get("sealed"))
+            secrets = self.store.load_secrets(hook.call_sid) if sealed else {}
+            before = dict(secrets)
             ctx, turn = self._advance(state, secrets, hook)
             ctx.state["turn"] += 1
             twiml = self.renderer.render(turn, self._how(ctx))
             ctx.state["last"] = twiml
+            ctx.state["sealed"] = bool(ctx.secrets)
+            if ctx.secrets != before:
+                self.store.save_secrets(hook.call_sid, ctx.secrets)
             self.store.save(hook.call_sid, ctx.state)
-            self.store.save_secrets(hook.call_sid, ctx.secrets)
             log.info("call %s: %s -> %s", hook.call_sid, describe_input(hook), ctx.step)
             return twiml
 

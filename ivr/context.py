@@ -8,6 +8,7 @@ from datetime import date, datetime
 from functools import cached_property
 from typing import Any
 
+from ivr import snapshot
 from ivr.config import Settings
 from ivr.hours import BusinessHours
 from payments.api import AccountSummary, Channel
@@ -70,13 +71,20 @@ class CallContext:
 
     @cached_property
     def account(self) -> AccountSummary:
-        """The verified member's account, read once per webhook."""
+        """The verified member's account: read once, then spoken from the call's snapshot."""
         if not self.state.get("verified"):
             raise PermissionError("account details before verification")
-        return self.payments.account_summary(self.state["sub"])
+        cached = self.state.get("account")
+        if cached is not None:
+            return snapshot.load(cached)
+        summary = self.payments.account_summary(self.state["sub"])
+        self.state["account"] = snapshot.dump(summary)
+        return summary
 
     def refresh_account(self) -> None:
+        """Read the account again (after a payment, or when the caller asks for the balance)."""
         self.__dict__.pop("account", None)
+        self.state.pop("account", None)
 
     def erase_secrets(self) -> None:
         self.secrets.clear()

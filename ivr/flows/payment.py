@@ -50,12 +50,10 @@ def _choose_plan(ctx, keys: str) -> Outcome:
 
 def _choose_amount_ask(ctx) -> Ask:
     plan = chosen_plan(ctx)
-    lines: tuple[Line, ...] = (
-        line("pay.balance", kind=Term(f"kind.{plan.kind}"), amount=Money(plan.balance)),
-    )
+    lines: tuple[Line, ...] = ()
     if plan.coverage_start:
         lines += (line("pay.binder_start", start=Day(plan.coverage_start)),)
-    return Ask(lines + (line("pay.amount_choice"),), Input.MENU)
+    return Ask(lines + (line("pay.amount_choice", amount=Money(plan.balance)),), Input.MENU)
 
 
 def _choose_amount(ctx, keys: str) -> Outcome:

@@ -73,7 +73,7 @@ def test_silence_at_the_offer_ends_the_call_politely(line: Line) -> None:
 
 def test_hang_up_before_confirming_charges_nothing(line: Line) -> None:
     log = line.call(signed_in(ANA, ANA_DOB) + ["1", "1", "1"] + card() + ["hangup"])
-    assert "To confirm this payment, press 1." in log.spoken
+    assert "To confirm, press 1." in log.spoken
     assert line.payments.recent_payments(ANA) == []
     assert line.kv._data == {}  # the status callback erased the call and its card data
 
@@ -93,7 +93,7 @@ def test_outside_business_hours_the_caller_is_told_when_to_call(make_line) -> No
     log = line.call(["1", "0", "hangup"])
     assert "Please call back Friday, November twenty-seventh, at eight a.m." in log.spoken
     assert not log.transfers
-    assert "Please enter your 12-digit Subscriber ID" in log.said_after(3)
+    assert "Enter your 12-digit Subscriber ID" in log.said_after(3)
 
 
 def test_a_redelivered_confirmation_charges_once(line: Line) -> None:

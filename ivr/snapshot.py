@@ -1,0 +1,58 @@
+"""An account summary as plain JSON, so a call can keep it in its state between webhooks.
+
+The summary is read from the database once after verification and again after each payment;
+in between, prompts speak from this snapshot. Payments never trust it: the core re-checks the
+balance under a lock when a payment is submitted.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from payments.api import AccountSummary, PlanStatus, PlanSummary
+
+_DATES = ("due_date", "coverage_month", "coverage_start", "paid_through")
+_MONEY = ("balance", "past_due")
+
+
+def dump(summary: AccountSummary) -> dict[str, Any]:
+    return {
+        "subscriber_id": summary.subscriber_id,
+        "first_name": summary.first_name,
+        "language": summary.language,
+        "plans": [_dump_plan(plan) for plan in summary.plans],
+    }
+
+
+def load(data: dict[str, Any]) -> AccountSummary:
+    return AccountSummary(
+        subscriber_id=data["subscriber_id"],
+        first_name=data["first_name"],
+        language=data["language"],
+        plans=tuple(_load_plan(plan) for plan in data["plans"]),
+    )
+
+
+def _dump_plan(plan: PlanSummary) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "plan_id": plan.plan_id,
+        "kind": plan.kind,
+        "name": plan.name,
+        "carrier": plan.carrier,
+        "status": plan.status.value,
+    }
+    data.update({name: str(getattr(plan, name)) for name in _MONEY})
+    for name in _DATES:
+        value = getattr(plan, name)
+        data[name] = value.isoformat() if value else None
+    return data
+
+
+def _load_plan(data: dict[str, Any]) -> PlanSummary:
+    values: dict[str, Any] = {key: data[key] for key in ("plan_id", "kind", "name", "carrier")}
+    values["status"] = PlanStatus(data["status"])
+    values.update({name: Decimal(data[name]) for name in _MONEY})
+    values.update({name: date.fromisoformat(data[name]) if data[name] else None for name in _DATES})
+    return PlanSummary(**values)
