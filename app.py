@@ -10,18 +10,19 @@ from datetime import datetime
 from typing import Any
 
 from flask import Flask
-from payments.service import PaymentService
 
 from ivr.calls import CallHandler
-from ivr.callstate import CallStore, KeyValue, MemoryKeyValue, RedisKeyValue, fernet_from
+from ivr.callstate import CallStore, KeyValue, fernet_from
 from ivr.config import Settings
 from ivr.context import FlowServices
 from ivr.hours import BusinessHours
+from ivr.kvstores import MemoryKeyValue, RedisKeyValue
 from ivr.prompts import Catalog
 from ivr.render import Renderer
 from payments.clock import system_clock
 from payments.db import make_engine, make_session_factory
 from payments.sandbox import SandboxGateway
+from payments.service import PaymentService
 from payments.unit_of_work import uow_factory_for
 
 
@@ -54,7 +55,6 @@ def create_app(
     store = CallStore(
         kv or _key_value(settings),
         fernet_from(settings.twilio_auth_token, settings.call_state_key),
-        settings.call_state_ttl,
         settings.secret_ttl,
     )
     hours = hours or BusinessHours()
@@ -68,11 +68,11 @@ def create_app(
 
 def _key_value(settings: Settings) -> KeyValue:
     if not settings.redis_url:
-        return MemoryKeyValue()
+        return MemoryKeyValue(settings.call_state_ttl, settings.secret_ttl)
     import redis
 
     client = redis.Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
-    return RedisKeyValue(client)
+    return RedisKeyValue(client, settings.call_state_ttl, settings.secret_ttl)
 
 
 def _register(app: Flask) -> None:

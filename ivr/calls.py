@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ivr import engine
-from ivr.callstate import CallStore
+from ivr.callstate import CallStore, OpenCall
 from ivr.config import ConfigError, to_e164
 from ivr.context import CallContext, FlowServices
 from ivr.flows.base import Hangup, Transfer, line
@@ -53,28 +53,21 @@ class CallHandler:
         self.renderer = renderer
 
     def answer(self, hook: Webhook) -> str:
-        with self.store.lock(hook.call_sid):
-            state = self.store.load(hook.call_sid)
+        with self.store.open(hook.call_sid) as call:
+            state = call.state
             if state is not None and hook.turn is not None and hook.turn < state["turn"]:
                 log.info("call %s: turn %s redelivered; same answer", hook.call_sid, hook.turn)
                 return state["last"]
-            sealed = bool(state and state.get("sealed"))
-            secrets = self.store.load_secrets(hook.call_sid) if sealed else {}
-            before = dict(secrets)
-            ctx, turn = self._advance(state, secrets, hook)
+            ctx, turn = self._advance(call, hook)
             ctx.state["turn"] += 1
             twiml = self.renderer.render(turn, self._how(ctx))
             ctx.state["last"] = twiml
-            ctx.state["sealed"] = bool(ctx.secrets)
-            if ctx.secrets != before:
-                self.store.save_secrets(hook.call_sid, ctx.secrets)
-            self.store.save(hook.call_sid, ctx.state)
+            call.save(ctx.state, ctx.secrets)
             log.info("call %s: %s -> %s", hook.call_sid, describe_input(hook), ctx.step)
             return twiml
 
     def ended(self, call_sid: str) -> None:
-        with self.store.lock(call_sid):
-            self.store.forget(call_sid)
+        self.store.forget(call_sid)
         log.info("call %s: ended; call state and secrets erased", call_sid)
 
     def fault(self, hook: Webhook, state_lang: str = "en") -> str:
@@ -90,16 +83,15 @@ class CallHandler:
         rendering = Rendering(state_lang, relay, hook.turn or 0, today=today)
         return self.renderer.render(engine.Turn(said, outcome), rendering)
 
-    def _advance(
-        self, state: dict[str, Any] | None, secrets: dict[str, str], hook: Webhook
-    ) -> tuple[CallContext, engine.Turn]:
-        if state is None:
-            ctx = CallContext(hook.call_sid, self._new_state(hook), {}, self.services)
+    def _advance(self, call: OpenCall, hook: Webhook) -> tuple[CallContext, engine.Turn]:
+        if call.state is None:
+            ctx = CallContext(hook.call_sid, self._new_state(hook), call.secrets, self.services)
             turn = engine.start(ctx, FIRST_STEP)
             if hook.turn is not None:  # the state expired mid-call: say so, start again
                 turn = engine.Turn((line("session.expired"),) + turn.said, turn.then)
             return ctx, turn
-        ctx = CallContext(hook.call_sid, state, secrets, self.services)
+        secrets = call.unseal() if call.state.get("sealed") else call.secrets
+        ctx = CallContext(hook.call_sid, call.state, secrets, self.services)
         event = engine.Event() if hook.silence else engine.Event(hook.digits, hook.speech)
         return ctx, engine.handle(ctx, event)
 

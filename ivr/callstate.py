@@ -2,119 +2,48 @@
 
 The state holds no card or bank numbers. Numbers being collected live in a separate key,
 encrypted (Fernet) with a TTL of minutes, and are erased as soon as the gateway answers.
-Two stores: Redis for production, an in-process dict for single-process development.
+A webhook holds the call's lock from load to save, so a redelivered webhook waits and then
+sees the turn already answered. With Redis that is two round trips per webhook: one script
+takes the lock and reads both keys, one writes them and releases the lock.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-import threading
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+KEEP = object()  # commit: leave the secret as it is
+
 
 class StoreUnavailable(Exception):
     """The call-state store cannot be reached; the caller must be told and helped."""
 
 
+@dataclass(frozen=True)
+class Held:
+    """A call's lock, with what was stored when it was taken."""
+
+    token: str
+    state: bytes | None
+    secret: bytes | None
+
+
 class KeyValue(Protocol):
-    def get(self, key: str) -> bytes | None: ...
-    def set(self, key: str, value: bytes, ttl: int) -> None: ...
-    def delete(self, *keys: str) -> None: ...
-    def lock(self, key: str) -> Any: ...  # a context manager held while one webhook runs
+    def acquire(self, call_sid: str) -> Held: ...
+    def commit(self, call_sid: str, held: Held, state: bytes, secret: Any) -> None: ...
+    def release(self, call_sid: str, held: Held) -> None: ...
+    def forget(self, call_sid: str) -> None: ...
     def ping(self) -> bool: ...
-
-
-class MemoryKeyValue:
-    """In-process store with expiry; only correct with a single worker process."""
-
-    def __init__(self) -> None:
-        self._data: dict[str, tuple[float, bytes]] = {}
-        self._locks: dict[str, threading.Lock] = {}
-        self._guard = threading.Lock()
-
-    def get(self, key: str) -> bytes | None:
-        with self._guard:
-            item = self._data.get(key)
-            if item is None or item[0] < time.monotonic():
-                self._data.pop(key, None)
-                return None
-            return item[1]
-
-    def set(self, key: str, value: bytes, ttl: int) -> None:
-        with self._guard:
-            self._data[key] = (time.monotonic() + ttl, value)
-
-    def delete(self, *keys: str) -> None:
-        with self._guard:
-            for key in keys:
-                self._data.pop(key, None)
-
-    @contextmanager
-    def lock(self, key: str) -> Iterator[None]:
-        with self._guard:
-            lock = self._locks.setdefault(key, threading.Lock())
-        if not lock.acquire(timeout=10):
-            raise StoreUnavailable(f"call {key} is busy")
-        try:
-            yield
-        finally:
-            lock.release()
-
-    def ping(self) -> bool:
-        return True
-
-
-_RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end"
-
-
-class RedisKeyValue:
-    """Redis-backed store; safe across worker processes."""
-
-    def __init__(self, client: Any, lock_timeout: float = 15.0) -> None:
-        self._redis = client
-        self._lock_timeout = lock_timeout
-
-    def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        import redis
-
-        try:
-            return getattr(self._redis, method)(*args, **kwargs)
-        except redis.RedisError as error:
-            raise StoreUnavailable(f"redis: {type(error).__name__}") from error
-
-    def get(self, key: str) -> bytes | None:
-        return self._call("get", key)
-
-    def set(self, key: str, value: bytes, ttl: int) -> None:
-        self._call("set", key, value, ex=ttl)
-
-    def delete(self, *keys: str) -> None:
-        self._call("delete", *keys)
-
-    @contextmanager
-    def lock(self, key: str) -> Iterator[None]:
-        token, name = uuid.uuid4().hex, f"lock:{key}"
-        deadline = time.monotonic() + self._lock_timeout
-        while not self._call("set", name, token, nx=True, px=int(self._lock_timeout * 1000)):
-            if time.monotonic() > deadline:
-                raise StoreUnavailable(f"call {key} is busy")
-            time.sleep(0.01)
-        try:
-            yield
-        finally:
-            self._call("eval", _RELEASE, 1, name, token)
-
-    def ping(self) -> bool:
-        return bool(self._call("ping"))
 
 
 def fernet_from(secret: str, explicit_key: str | None) -> Fernet:
@@ -125,42 +54,78 @@ def fernet_from(secret: str, explicit_key: str | None) -> Fernet:
     return Fernet(base64.urlsafe_b64encode(derived.derive(secret.encode())))
 
 
-class CallStore:
-    """Loads and saves a call's state and its sealed secrets."""
+@dataclass
+class OpenCall:
+    """One webhook's view of a call while its lock is held."""
 
-    def __init__(self, kv: KeyValue, fernet: Fernet, ttl: int, secret_ttl: int) -> None:
+    state: dict[str, Any] | None
+    _sealed: bytes | None
+    _fernet: Fernet
+    _secret_ttl: int
+    secrets: dict[str, str] = field(default_factory=dict)
+    _unsealed: bool = False
+    _saved: tuple[dict[str, Any], Any] | None = None
+
+    def unseal(self) -> dict[str, str]:
+        """The call's card or bank numbers, decrypted only when a step needs them."""
+        if not self._unsealed and self._sealed:
+            try:
+                self.secrets = json.loads(self._fernet.decrypt(self._sealed, ttl=self._secret_ttl))
+            except InvalidToken:
+                self.secrets = {}  # expired: the flow asks for the details again
+        self._unsealed = True
+        return self.secrets
+
+    def save(self, state: dict[str, Any], secrets: dict[str, str]) -> None:
+        secret: Any = KEEP
+        if self._unsealed or secrets:
+            secret = self._fernet.encrypt(json.dumps(secrets).encode()) if secrets else None
+        state["sealed"] = bool(secrets) if secret is not KEEP else bool(self._sealed)
+        self._saved = (state, secret)
+
+
+class CallStore:
+    """Opens a call under its lock, and saves it back when the webhook has answered."""
+
+    def __init__(self, kv: KeyValue, fernet: Fernet, secret_ttl: int) -> None:
         self.kv = kv
         self._fernet = fernet
-        self._ttl = ttl
         self._secret_ttl = secret_ttl
 
-    def load(self, call_sid: str) -> dict[str, Any] | None:
-        raw = self.kv.get(f"call:{call_sid}")
-        return None if raw is None else json.loads(raw)
-
-    def save(self, call_sid: str, state: dict[str, Any]) -> None:
-        self.kv.set(
-            f"call:{call_sid}", json.dumps(state, separators=(",", ":")).encode(), self._ttl
-        )
-
-    def load_secrets(self, call_sid: str) -> dict[str, str]:
-        raw = self.kv.get(f"secret:{call_sid}")
-        if raw is None:
-            return {}
+    @contextmanager
+    def open(self, call_sid: str) -> Iterator[OpenCall]:
+        held = self.kv.acquire(call_sid)
+        state = json.loads(held.state) if held.state else None
+        call = OpenCall(state, held.secret, self._fernet, self._secret_ttl)
         try:
-            return json.loads(self._fernet.decrypt(raw, ttl=self._secret_ttl))
-        except InvalidToken:
-            return {}
-
-    def save_secrets(self, call_sid: str, secrets: dict[str, str]) -> None:
-        if not secrets:
-            self.kv.delete(f"secret:{call_sid}")
+            yield call
+        except BaseException:
+            self.kv.release(call_sid, held)
+            raise
+        if call._saved is None:
+            self.kv.release(call_sid, held)
             return
-        sealed = self._fernet.encrypt(json.dumps(secrets).encode())
-        self.kv.set(f"secret:{call_sid}", sealed, self._secret_ttl)
+        state, secret = call._saved
+        self.kv.commit(call_sid, held, json.dumps(state, separators=(",", ":")).encode(), secret)
+
+    def load(self, call_sid: str) -> dict[str, Any] | None:
+        """Read a call's state (for tests and tools); takes and releases the lock."""
+        with self.open(call_sid) as call:
+            return call.state
 
     def forget(self, call_sid: str) -> None:
-        self.kv.delete(f"call:{call_sid}", f"secret:{call_sid}")
+        self.kv.forget(call_sid)
 
-    def lock(self, call_sid: str) -> Any:
-        return self.kv.lock(call_sid)
+
+def new_token() -> str:
+    return uuid.uuid4().hex
+
+
+def wait_for(attempt: Any, timeout: float, what: str) -> Any:
+    """Retry `attempt` until it returns something, for at most `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while (result := attempt()) is None:
+        if time.monotonic() > deadline:
+            raise StoreUnavailable(f"{what} is busy")
+        time.sleep(0.01)
+    return result

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -25,16 +26,16 @@ def _unavailable(service: str, error: Exception) -> None:
     pytest.skip(message)
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A throwaway PostgreSQL database, migrated to head, dropped after the session."""
+@contextmanager
+def _throwaway_database() -> Iterator[str]:
+    """A new PostgreSQL database, dropped afterwards."""
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
+    name = f"ivr_test_{uuid.uuid4().hex[:10]}"
     try:
         admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
-            name = f"ivr_test_{uuid.uuid4().hex[:10]}"
             conn.execute(text(f'CREATE DATABASE "{name}"'))
     except Exception as error:  # noqa: BLE001 - any connection failure means "service missing"
         _unavailable("PostgreSQL", error)
@@ -45,6 +46,20 @@ def postgres_url() -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A throwaway PostgreSQL database shared by the session, dropped after it."""
+    with _throwaway_database() as url:
+        yield url
+
+
+@pytest.fixture()
+def fresh_postgres_url() -> Iterator[str]:
+    """A throwaway PostgreSQL database of the test's own."""
+    with _throwaway_database() as url:
+        yield url
 
 
 @pytest.fixture()

@@ -15,8 +15,8 @@ import pytest
 from flask import Flask
 
 from app import create_app
-from ivr.callstate import MemoryKeyValue
 from ivr.config import Settings
+from ivr.kvstores import MemoryKeyValue
 from ivr.phone import CallLog, Phone, WsgiTransport
 from payments.db import make_engine, make_session_factory, upgrade_database
 from payments.demo import demo_accounts

@@ -115,13 +115,13 @@ def test_a_redelivered_confirmation_charges_once(line: Line) -> None:
 def test_card_numbers_reach_no_database_log_or_store(line: Line, caplog) -> None:
     caplog.set_level(logging.DEBUG)
     snapshots: list[bytes] = []
-    original_set = line.kv.set
+    original_commit = line.kv.commit
 
-    def spy(key: str, value: bytes, ttl: int) -> None:
-        snapshots.append(key.encode() + value)
-        original_set(key, value, ttl)
+    def spy(call_sid, held, state: bytes, secret) -> None:
+        snapshots.append(state + (secret if isinstance(secret, bytes) else b""))
+        original_commit(call_sid, held, state, secret)
 
-    line.kv.set = spy  # type: ignore[method-assign]
+    line.kv.commit = spy  # type: ignore[method-assign]
     line.call(signed_in(ANA, ANA_DOB) + ["1", "1", "1"] + card(code="987") + ["1", "3"])
     assert line.payments.recent_payments(ANA)[0].status.value == "approved"
     line.app.extensions["ivr"].db_engine.dispose()
@@ -135,7 +135,7 @@ def test_a_failing_store_still_answers_with_help(line: Line, failure: Exception)
     def broken(*args, **kwargs):
         raise failure
 
-    line.kv.get = broken  # type: ignore[method-assign]
+    line.kv.acquire = broken  # type: ignore[method-assign]
     root = twiml(signed_post(line, "/webhooks/voice", CALL))
     assert "our system is having a problem" in spoken(root)
     assert root.find("Enqueue") is not None  # business hours: straight to a representative

@@ -1,0 +1,109 @@
+"""Whole calls on the production parts: PostgreSQL, Redis, two app instances (as two workers)."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from redis import Redis
+
+from app import create_app
+from ivr.config import Settings
+from ivr.phone import Phone, WsgiTransport
+from payments.db import make_engine, make_uow_factory, upgrade_database
+from payments.demo import demo_accounts
+from payments.importer import import_accounts
+from tests.conftest import TEST_REDIS_URL
+from tests.e2e.conftest import TOKEN, WEDNESDAY_MORNING, Clock
+
+pytestmark = pytest.mark.integration
+CARD_CALL = [
+    "1",
+    "100000000001#",
+    "04171980#",
+    "1",
+    "1",
+    "1",
+    "1",
+    "4242424242424242#",
+    "1228#",
+    "123#",
+    "02110#",
+    "1",
+    "3",
+]
+
+
+@pytest.fixture()
+def workers(fresh_postgres_url: str, redis_client: Redis):
+    upgrade_database(fresh_postgres_url)
+    engine = make_engine(fresh_postgres_url)
+    import_accounts(make_uow_factory(engine), demo_accounts(WEDNESDAY_MORNING.date()))
+    engine.dispose()
+    settings = Settings(
+        twilio_auth_token=TOKEN,
+        database_url=fresh_postgres_url,
+        redis_url=TEST_REDIS_URL,
+        log_level="WARNING",
+    )
+    apps = [create_app(settings, clock=Clock(WEDNESDAY_MORNING)) for _ in range(2)]
+    yield apps
+    for app in apps:
+        app.extensions["ivr"].db_engine.dispose()
+
+
+class Alternating:
+    """Sends each request to the next worker, as a load balancer would."""
+
+    base_url = "http://localhost"
+
+    def __init__(self, apps) -> None:
+        self.transports = [WsgiTransport(app.test_client()) for app in apps]
+        self.count = 0
+
+    def request(self, method, path, params, headers):
+        self.count += 1
+        return self.transports[self.count % 2].request(method, path, params, headers)
+
+
+def test_a_card_payment_across_two_workers_sharing_redis(workers, redis_client: Redis) -> None:
+    log = Phone(Alternating(workers), TOKEN, from_number="+16175559999").call(CARD_CALL)
+    assert not log.errors
+    assert "Your payment was approved." in log.spoken
+    payments = workers[0].extensions["ivr"].payments.recent_payments("100000000001")
+    assert [(p.status.value, p.last4) for p in payments] == [("approved", "4242")]
+    assert redis_client.keys("*") == []  # the status callback erased state and secrets
+
+
+def test_two_calls_paying_the_same_plan_at_once_charge_it_once(workers) -> None:
+    """Luis has one plan: whichever call confirms second finds nothing left to pay."""
+    luis = [
+        "1",
+        "100000000002#",
+        "09021975#",
+        "1",
+        "1",
+        "1",
+        "4242424242424242#",
+        "1228#",
+        "123#",
+        "02110#",
+        "1",
+        "3",
+    ]
+    logs = []
+
+    def call(app) -> None:
+        logs.append(
+            Phone(WsgiTransport(app.test_client()), TOKEN, from_number="+16175559999").call(luis)
+        )
+
+    threads = [threading.Thread(target=call, args=(app,)) for app in workers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    approved = [log for log in logs if "Your payment was approved." in log.spoken]
+    assert len(logs) == 2 and len(approved) == 1
+    loser = next(log for log in logs if log not in approved)
+    assert "You have not been charged." in loser.spoken or "nothing to pay" in loser.spoken

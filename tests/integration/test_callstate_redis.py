@@ -1,0 +1,80 @@
+"""The Redis call-state store against a real Redis: locking, sealing, expiry."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from ivr.callstate import CallStore, StoreUnavailable, fernet_from
+from ivr.kvstores import RedisKeyValue
+
+pytestmark = pytest.mark.integration
+CARD = "4242424242424242"
+
+
+def make_store(client, ttl: int = 60, secret_ttl: int = 60, lock_seconds: float = 2) -> CallStore:
+    kv = RedisKeyValue(client, ttl, secret_ttl, lock_seconds)
+    return CallStore(kv, fernet_from("token", None), secret_ttl)
+
+
+def test_state_and_sealed_secrets_round_trip(redis_client) -> None:
+    store = make_store(redis_client)
+    with store.open("CA1") as call:
+        assert call.state is None
+        call.save({"turn": 1}, {"card_number": CARD})
+    assert CARD.encode() not in b"".join(redis_client.get(k) or b"" for k in redis_client.keys())
+    assert redis_client.ttl("secret:CA1") <= 60 and redis_client.ttl("call:CA1") <= 60
+    with store.open("CA1") as call:
+        assert call.state == {"turn": 1, "sealed": True}
+        assert call.unseal() == {"card_number": CARD}
+        call.save({"turn": 2}, {})
+    assert redis_client.get("secret:CA1") is None  # erased once the flow let go of it
+    assert redis_client.get("lock:CA1") is None
+
+
+def test_a_second_webhook_waits_for_the_first(redis_client) -> None:
+    store = make_store(redis_client)
+    order: list[str] = []
+
+    def second() -> None:
+        with store.open("CA2") as call:
+            order.append(f"second saw turn {call.state['turn']}")
+            call.save({"turn": 2}, {})
+
+    with store.open("CA2") as call:
+        thread = threading.Thread(target=second)
+        thread.start()
+        time.sleep(0.1)
+        order.append("first saves")
+        call.save({"turn": 1}, {})
+    thread.join(5)
+    assert order == ["first saves", "second saw turn 1"]
+
+
+def test_a_stuck_lock_is_reported_not_waited_on_forever(redis_client) -> None:
+    store = make_store(redis_client, lock_seconds=0.3)
+    redis_client.set("lock:CA3", "someone-else", px=10_000)
+    with pytest.raises(StoreUnavailable):
+        with store.open("CA3"):
+            pass
+
+
+def test_an_exception_releases_the_lock_and_keeps_the_old_state(redis_client) -> None:
+    store = make_store(redis_client)
+    with store.open("CA4") as call:
+        call.save({"turn": 1}, {})
+    with pytest.raises(RuntimeError), store.open("CA4") as call:
+        raise RuntimeError("flow bug")
+    assert redis_client.get("lock:CA4") is None
+    assert store.load("CA4") == {"turn": 1, "sealed": False}
+
+
+def test_expired_secrets_read_as_nothing(redis_client) -> None:
+    store = make_store(redis_client, secret_ttl=1)
+    with store.open("CA5") as call:
+        call.save({"turn": 1}, {"card_number": CARD})
+    time.sleep(1.2)
+    with store.open("CA5") as call:
+        assert call.unseal() == {}
