@@ -7,6 +7,8 @@ from decimal import Decimal
 from ivr.flows.base import Chars, Day, Go, Line, Money, Outcome, line
 from payments.api import (
     AmountNotAllowed,
+    PaymentError,
+    PaymentInProgress,
     PaymentOutcome,
     PaymentRequest,
     PaymentStatus,
@@ -65,6 +67,11 @@ def submit(ctx, authorization: TelAuthorization | None = None) -> Outcome:
     except AmountNotAllowed:
         ctx.refresh_account()
         return Go("main_menu", (line("pay.balance_changed"), line("result.not_charged")))
+    except PaymentInProgress:
+        return Go("main_menu", (line("pay.in_progress"),))
+    except PaymentError:
+        # Refused before any charge (e.g. the card expired since it was keyed): say so plainly.
+        return Go("retry_payment", (line("pay.refused"), line("result.not_charged")))
     finally:
         ctx.erase_secrets()
     ctx.refresh_account()
