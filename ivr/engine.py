@@ -25,8 +25,8 @@ from ivr.flows.base import (
 from ivr.spoken_digits import speech_to_keys
 
 MAX_FAILURES = 3
-VOICE_SILENCES = 3
-RELAY_SILENCES = 8  # relay callers get warnings and more time long before any of this
+OFFER_AFTER_SILENCES = 3
+RELAY_SILENCES = 8  # relay: after this many, connect to a representative rather than wait on
 
 
 @dataclass(frozen=True)
@@ -122,13 +122,15 @@ def _retry(ctx: CallContext, retry: Retry) -> Turn:
 
 
 def _silence(ctx: CallContext) -> Turn:
+    """Re-ask; after repeated silence offer a representative. Relay callers are warned and
+    given more time (the renderer lengthens each wait) and are never hung up on."""
     silences = ctx.state["silences"] = ctx.state.get("silences", 0) + 1
-    limit = RELAY_SILENCES if ctx.relay else VOICE_SILENCES
-    if ctx.step == "offer_agent" and silences >= limit:
-        if ctx.relay:
+    if ctx.step == "offer_agent":
+        if ctx.relay and silences >= RELAY_SILENCES:
             return _follow(ctx, Transfer((line("silence.connecting"),)))
-        return Turn((line("goodbye.silence"),), Hangup())
-    if silences >= (3 if ctx.relay else VOICE_SILENCES) and ctx.step != "offer_agent":
+        if not ctx.relay and silences > OFFER_AFTER_SILENCES:
+            return Turn((line("goodbye.silence"),), Hangup())
+    elif silences >= OFFER_AFTER_SILENCES:
         ctx.state["resume"] = ctx.step
         return _follow(ctx, Go("offer_agent", (line("silence.offer"),)))
     key = "silence.relay_warning" if ctx.relay and silences == 1 else "silence.reprompt"

@@ -8,7 +8,7 @@ authorization (bank). Full numbers go to the sealed secrets, never to the state.
 from __future__ import annotations
 
 from ivr.flows.base import Ask, Day, Digits, Go, Input, Money, Outcome, Retry, Step, Term, line
-from ivr.flows.submit import chosen_amount, chosen_plan, submit
+from ivr.flows.submit import answer_readback, chosen_amount, chosen_plan, submit
 from ivr.keyed import (
     InputError,
     parse_account_number,
@@ -128,17 +128,11 @@ def _authorization_ask(ctx) -> Ask:
 
 
 def _authorization(ctx, keys: str) -> Outcome:
-    if keys == "1":
+    def authorize() -> Outcome:
         words = ctx.services.speak(authorization_lines(ctx), ctx.lang, ctx.relay, ctx.today())
-        record = TelAuthorization(words, ctx.now(), ctx.call_sid, accepting_key=keys)
-        return submit(ctx, record)
-    if keys == "2":
-        ctx.erase_secrets()
-        return Go("choose_method")
-    if keys == "3":
-        ctx.erase_secrets()
-        return Go("main_menu", (line("confirm.cancelled"),))
-    return Retry((line("error.choice"),))
+        return submit(ctx, TelAuthorization(words, ctx.now(), ctx.call_sid, accepting_key=keys))
+
+    return answer_readback(ctx, keys, authorize)
 
 
 def _value(key: str, **flags):

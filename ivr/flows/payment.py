@@ -18,7 +18,7 @@ from ivr.flows.base import (
     Term,
     line,
 )
-from ivr.flows.submit import chosen_amount, chosen_plan, submit
+from ivr.flows.submit import answer_readback, chosen_amount, chosen_plan, submit
 from ivr.keyed import InputError, parse_amount
 
 
@@ -110,15 +110,7 @@ def _confirm_card_ask(ctx) -> Ask:
 
 
 def _confirm(ctx, keys: str) -> Outcome:
-    if keys == "1":
-        return submit(ctx)
-    if keys == "2":
-        ctx.erase_secrets()
-        return Go("choose_method")
-    if keys == "3":
-        ctx.erase_secrets()
-        return Go("main_menu", (line("confirm.cancelled"),))
-    return Retry((line("error.choice"),))
+    return answer_readback(ctx, keys, lambda: submit(ctx))
 
 
 def _result_ask(ctx) -> Ask:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 
-from ivr.flows.base import Chars, Day, Go, Line, Money, Outcome, line
+from ivr.flows.base import Chars, Day, Go, Line, Money, Outcome, Retry, line
 from payments.api import (
     AmountNotAllowed,
     PaymentError,
@@ -76,6 +77,18 @@ def submit(ctx, authorization: TelAuthorization | None = None) -> Outcome:
         ctx.erase_secrets()
     ctx.refresh_account()
     return _after(ctx, outcome, tries)
+
+
+def answer_readback(ctx, keys: str, pay: Callable[[], Outcome]) -> Outcome:
+    """The answers to a payment read-back: 1 pays, 2 changes the method, 3 cancels."""
+    if keys == "1":
+        return pay()
+    if keys not in {"2", "3"}:
+        return Retry((line("error.choice"),))
+    ctx.erase_secrets()
+    if keys == "2":
+        return Go("choose_method")
+    return Go("main_menu", (line("confirm.cancelled"),))
 
 
 def _has_details(ctx) -> bool:
