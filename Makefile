@@ -24,7 +24,7 @@ run: $(VENV)/.installed
 	@echo "  The payment line is answering on http://$(HOST):$(PORT)/webhooks/voice"
 	@echo "  Place a call from another terminal:   make call"
 	@echo "  (or: TWILIO_AUTH_TOKEN=$(TWILIO_AUTH_TOKEN) $(BIN)/ivr call --url http://$(HOST):$(PORT))"
-	@echo "  Demo member: Subscriber ID 100000000001, date of birth 04171980, card 4242424242424242"
+	@echo "  Demo member: Subscriber ID 100000000001, date of birth 04171980 (sandbox cards: README)"
 	@echo
 	$(BIN)/ivr serve --host $(HOST) --port $(PORT)
 
