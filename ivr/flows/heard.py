@@ -10,6 +10,8 @@ def _readback(ctx) -> Ask:
     heard = ctx.secrets.get("heard", "")
     target = flows.STEPS[ctx.state.get("heard_for", "")]
     sensitive = target.ask is not None and target.ask(ctx).sensitive
+    if sensitive and len(heard) <= 4:  # a security code: its last four would be all of it
+        return Ask((line("heard.readback_code", count=len(heard)),), Input.MENU)
     if sensitive:
         return Ask((line("heard.readback_last4", value=Digits(heard[-4:])),), Input.MENU)
     return Ask((line("heard.readback", value=Digits(heard)),), Input.MENU)

@@ -39,6 +39,8 @@ def test_relay_card_payment_with_spoken_digits_and_25_second_answers(line: Line)
     assert all(g.timeout >= 30 for g in log.gathers)
     assert all("speech" in g.input for g in log.gathers)
     assert "We heard a number ending in four, two, four, two." in log.spoken
+    assert "We heard a 3-digit code." in log.spoken  # never the security code itself
+    assert "one, two, three" not in log.spoken
     payment = line.payments.recent_payments(ANA)[0]
     assert (payment.status.value, payment.channel.value, payment.last4) == (
         "approved",
