@@ -11,8 +11,9 @@ from decimal import Decimal
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
 
+from payments import db as db_module
 from payments.api import AmountNotAllowed, Channel, PaymentRequest, PaymentStatus
 from payments.db import make_engine, make_uow_factory, upgrade_database
 from payments.demo import demo_accounts
@@ -156,3 +157,35 @@ def test_timestamps_come_back_aware_utc(db):
     with db() as uow:
         created = uow.session.scalars(select(Payment.created_at)).one()
     assert created == NOW and created.utcoffset().total_seconds() == 0
+
+
+# --- pooled connections: pinged only after sitting idle -----------------------------------
+
+
+def _backend_pid(engine) -> int:
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+
+
+def test_a_connection_dropped_while_idle_is_replaced(postgres_url, monkeypatch):
+    monkeypatch.setattr(db_module, "PING_AFTER_IDLE_SECONDS", 0.0)
+    engine, admin = make_engine(postgres_url, pool_size=1), make_engine(postgres_url)
+    try:
+        dropped = _backend_pid(engine)
+        with admin.connect() as conn:
+            conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": dropped})
+        assert _backend_pid(engine) != dropped  # the ping failed: a new connection served
+    finally:
+        engine.dispose()
+        admin.dispose()
+
+
+def test_a_connection_used_moments_ago_is_not_pinged(postgres_url, monkeypatch):
+    engine = make_engine(postgres_url, pool_size=1)
+    pings = []
+    real_ping = engine.dialect.do_ping
+    monkeypatch.setattr(engine.dialect, "do_ping", lambda conn: pings.append(1) or real_ping(conn))
+    try:
+        assert _backend_pid(engine) == _backend_pid(engine) and pings == []
+    finally:
+        engine.dispose()
