@@ -117,6 +117,25 @@ def account_show(subscriber_id: str, as_json: bool) -> None:
 
 
 @main.command()
+def reconcile() -> None:
+    """Settle payments a gateway outage left open; run every few minutes (cron or a timer).
+
+    Payments still pending after 15 minutes get the gateway's final answer; a charge that
+    landed after the caller was told "not charged" is reversed, so what they heard stays true.
+    """
+    from payments.reconcile import reconcile_payments
+    from payments.sandbox import SandboxGateway
+
+    report = reconcile_payments(_uow_factory(), SandboxGateway())
+    click.echo(
+        f"resolved {report.resolved}, reversed {report.reversed}, "
+        f"confirmed not charged {report.confirmed}, still unknown {report.still_unknown}"
+    )
+    if report.still_unknown:
+        sys.exit(1)
+
+
+@main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
