@@ -158,3 +158,12 @@ def test_healthz_reports_database_and_store(line: Line) -> None:
     response = line.app.test_client().get("/healthz")
     assert response.status_code == 200
     assert response.get_json() == {"status": "ok", "database": "ok", "redis": "embedded"}
+
+
+def test_five_wrong_birth_dates_across_calls_lock_self_service(line: Line) -> None:
+    wrong = "01011990#"
+    line.call(["1", f"{ANA}#", wrong, wrong, wrong, "hangup"])  # three tries, then an offer
+    line.call(["1", f"{ANA}#", wrong, wrong, "hangup"])
+    log = line.call(["1", f"{ANA}#", f"{ANA_DOB}#", "hangup"])
+    assert "self-service for this account is locked" in log.spoken
+    assert "dollars" not in log.spoken  # nothing about the account was said
