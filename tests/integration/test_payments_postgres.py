@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from psycopg.pq import TransactionStatus
 from sqlalchemy import delete, select, text
 
 from payments import db as db_module
@@ -189,3 +190,17 @@ def test_a_connection_used_moments_ago_is_not_pinged(postgres_url, monkeypatch):
         assert _backend_pid(engine) == _backend_pid(engine) and pings == []
     finally:
         engine.dispose()
+
+
+def test_readers_run_outside_a_transaction_and_writers_inside_one(engine):
+    uow_factory = make_uow_factory(engine)
+
+    def transaction_status(uow) -> TransactionStatus:
+        uow.session.execute(select(1))
+        return uow.session.connection().connection.dbapi_connection.info.transaction_status
+
+    for _ in range(2):  # the pooled connection goes back to transactions after a reader
+        with uow_factory.reader() as reader:
+            assert transaction_status(reader) is TransactionStatus.IDLE
+        with uow_factory() as writer:
+            assert transaction_status(writer) is TransactionStatus.INTRANS

@@ -65,6 +65,17 @@ def test_unit_of_work_rolls_back_unless_committed(database):
         assert uow.session.scalars(select(AuditEvent.action)).all() == ["b"]
 
 
+def test_a_reader_reads_but_never_writes(database):
+    _, uow_factory = database
+    with uow_factory.reader() as uow:
+        uow.session.add(AuditEvent(at=NOW, actor="t", action="a", subject="s", details={}))
+        assert uow.session.scalars(select(AuditEvent.action)).all() == []  # no autoflush
+        with pytest.raises(RuntimeError):
+            uow.commit()
+    with uow_factory.reader() as uow:
+        assert uow.session.scalars(select(AuditEvent.action)).all() == []
+
+
 def test_timestamps_are_stored_as_utc_and_read_back_aware(database):
     _, uow_factory = database
     boston = timezone(timedelta(hours=-5))
