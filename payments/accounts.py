@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from payments.api import (
@@ -23,9 +23,10 @@ from payments.billing import (
     paid_through,
     past_due_total,
 )
+from payments.ledger import PlanLedger, member_ledgers
 from payments.models import Member, Payment, Plan
 from payments.money import ZERO
-from payments.repository import member_plans, plan_bills, reserved_amount
+from payments.tables import MEMBERS, PAYMENTS, PLANS
 
 # Shown to members as "recent payments": attempts that took no money are left out.
 MONEY_MOVED = tuple(
@@ -33,9 +34,9 @@ MONEY_MOVED = tuple(
 )
 
 
-def plan_summary(session: Session, plan: Plan, today: date) -> PlanSummary:
-    bills = plan_bills(session, plan)
-    status = PlanStatus(plan.status)
+def plan_summary(ledger: PlanLedger, today: date) -> PlanSummary:
+    bills = ledger.bills
+    status = ledger.status
     due = open_bills(bills)
     payable = status is not PlanStatus.TERMINATED  # a terminated plan cannot be paid by phone
     first = by_period(bills)[0] if bills else None
@@ -44,40 +45,30 @@ def plan_summary(session: Session, plan: Plan, today: date) -> PlanSummary:
         starts = (
             binder_coverage_start(first.period, today)
             if first is not None and first.is_open
-            else plan.coverage_start
+            else ledger.coverage_start
         )
     return PlanSummary(
-        plan_id=plan.plan_id,
-        kind=plan.kind,
-        name=plan.name,
-        carrier=plan.carrier,
+        plan_id=ledger.plan_id,
+        kind=ledger.kind,
+        name=ledger.name,
+        carrier=ledger.carrier,
         status=status,
-        balance=max(ZERO, open_total(bills) - reserved_amount(session, plan)) if payable else ZERO,
+        balance=max(ZERO, open_total(bills) - ledger.reserved) if payable else ZERO,
         due_date=due[0].due_date if due and payable else None,
         coverage_month=due[0].period if due and payable else None,
         past_due=past_due_total(bills, today) if payable else ZERO,
         coverage_start=starts,
-        paid_through=paid_through(bills, plan.coverage_start),
+        paid_through=paid_through(bills, ledger.coverage_start),
     )
 
 
-def account_summary(session: Session, member: Member, today: date) -> AccountSummary:
-    plans = tuple(plan_summary(session, plan, today) for plan in member_plans(session, member))
-    return AccountSummary(member.subscriber_id, member.first_name, member.language, plans)
-
-
-def payment_view(payment: Payment) -> PaymentView:
-    return PaymentView(
-        confirmation=payment.confirmation,
-        plan_id=payment.plan.plan_id,
-        kind=payment.plan.kind,
-        amount=payment.amount,
-        status=PaymentStatus(payment.status),
-        method=payment.method,
-        last4=payment.last4,
-        channel=Channel(payment.channel),
-        created_at=payment.created_at,
-    )
+def account_summary(session: Session, subscriber_id: str, today: date) -> AccountSummary | None:
+    """The member's plans as of `today`, or None for an unknown Subscriber ID."""
+    member = member_ledgers(session, subscriber_id)
+    if member is None:
+        return None
+    plans = tuple(plan_summary(plan, today) for plan in member.plans)
+    return AccountSummary(subscriber_id, member.first_name, member.language, plans)
 
 
 def member_payments(
@@ -96,6 +87,43 @@ def member_payments(
     return list(session.scalars(query))
 
 
-def recent_payments(session: Session, member: Member, limit: int) -> list[PaymentView]:
+_RECENT = (
+    select(
+        PAYMENTS.c.confirmation,
+        PLANS.c.plan_id,
+        PLANS.c.kind,
+        PAYMENTS.c.amount,
+        PAYMENTS.c.status,
+        PAYMENTS.c.method,
+        PAYMENTS.c.last4,
+        PAYMENTS.c.channel,
+        PAYMENTS.c.created_at,
+    )
+    .join(PLANS, PAYMENTS.c.plan_id == PLANS.c.id)
+    .join(MEMBERS, PLANS.c.member_id == MEMBERS.c.id)
+    .where(
+        MEMBERS.c.subscriber_id == bindparam("subscriber_id"),
+        PAYMENTS.c.status.in_(MONEY_MOVED),
+    )
+    .order_by(PAYMENTS.c.created_at.desc(), PAYMENTS.c.id.desc())
+    .limit(bindparam("limit"))
+)
+
+
+def recent_payments(session: Session, subscriber_id: str, limit: int) -> list[PaymentView]:
     """Newest first; declined and failed attempts are left out."""
-    return [payment_view(p) for p in member_payments(session, member, limit, MONEY_MOVED)]
+    rows = session.execute(_RECENT, {"subscriber_id": subscriber_id, "limit": limit})
+    return [
+        PaymentView(
+            confirmation,
+            plan_id,
+            kind,
+            amount,
+            PaymentStatus(status),
+            method,
+            last4,
+            Channel(channel),
+            created_at,
+        )
+        for confirmation, plan_id, kind, amount, status, method, last4, channel, created_at in rows
+    ]

@@ -40,11 +40,11 @@ def account_as_json(
 ) -> dict[str, Any] | None:
     """The `ivr account show --json` document, or None for an unknown subscriber."""
     moment = require_aware(now) if now is not None else system_clock()
-    with uow_factory() as uow:
+    with uow_factory.reader() as uow:
+        summary = account_summary(uow.session, subscriber_id, eastern_date(moment))
         member = member_by_subscriber(uow.session, subscriber_id)
-        if member is None:
+        if summary is None or member is None:
             return None
-        summary = account_summary(uow.session, member, eastern_date(moment))
         payments = member_payments(uow.session, member, limit=None)
         return {
             **_member_fields(member),

@@ -1,22 +1,41 @@
-"""The audit trail. Details are plain JSON values and never carry card or account numbers."""
+"""The audit trail. Details are plain JSON values and never carry card or account numbers.
+
+Events are inserted with Core statements into the caller's transaction: they commit or roll back
+with the change they describe, and building ORM objects for rows never read back is not needed.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from payments.models import AuditEvent
+from payments.tables import AUDIT_EVENTS
 
 CALLER = "caller"
 SYSTEM = "system"
 
+_INSERT = insert(AUDIT_EVENTS)
+
+Event = dict[str, Any]
+
+
+def event(at: datetime, actor: str, action: str, subject: str, **details: Any) -> Event:
+    """An audit event to record (see `record_all`)."""
+    return {"at": at, "actor": actor, "action": action, "subject": subject, "details": details}
+
 
 def record(
     session: Session, at: datetime, actor: str, action: str, subject: str, **details: Any
-) -> AuditEvent:
-    """Add an audit event to the session's transaction."""
-    event = AuditEvent(at=at, actor=actor, action=action, subject=subject, details=details)
-    session.add(event)
-    return event
+) -> None:
+    """Insert an audit event in the session's transaction."""
+    record_all(session, [event(at, actor, action, subject, **details)])
+
+
+def record_all(session: Session, events: Sequence[Event]) -> None:
+    """Insert audit events in the session's transaction, in order, in one statement."""
+    if events:
+        session.execute(_INSERT, list(events))

@@ -27,8 +27,9 @@ from payments import audit
 from payments.api import PlanStatus
 from payments.clock import Clock, system_clock
 from payments.import_validation import InvalidImport, PlanRecord, SubscriberRecord, parse_import
+from payments.ledger import CREDITED
 from payments.models import Invoice, Member, MemberPhone, Payment, Plan
-from payments.repository import CREDITED, member_by_subscriber
+from payments.repository import member_by_subscriber
 from payments.unit_of_work import UnitOfWorkFactory
 
 __all__ = ["ImportReport", "InvalidImport", "import_accounts"]

@@ -1,121 +1,169 @@
-"""Recording the gateway's answer on a pending payment: its status, allocations, plan status."""
+"""Recording the gateway's answer on a pending payment: its status, allocations, plan status.
+
+What the answer changes is worked out first from the plan's ledger, read under the plan's row
+lock (`answer_changes`, no database), then written in a few statements (`write_changes`). The
+ledger the caller is told about afterwards is the one worked out: nothing is read back.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from typing import Any
 
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy.orm import Session
 
 from payments import audit
 from payments.accounts import plan_summary
-from payments.api import DeclineReason, PaymentOutcome, PaymentStatus, PlanStatus
-from payments.billing import (
-    Bill,
-    allocate,
-    apply_allocations,
-    open_total,
-    status_after_payment,
-)
+from payments.api import DeclineReason, PaymentOutcome, PaymentStatus
+from payments.billing import allocate, apply_allocations, open_total, status_after_payment
 from payments.charging import ChargeResult
 from payments.clock import eastern_date
-from payments.models import Payment, PaymentAllocation
+from payments.ledger import PlanLedger
 from payments.money import format_amount
-from payments.repository import plan_bills
+from payments.tables import ALLOCATIONS, PAYMENTS, PLANS
 
 CHARGED = (PaymentStatus.APPROVED, PaymentStatus.SETTLED)
 
+_UPDATE_PAYMENT = update(PAYMENTS).where(PAYMENTS.c.id == bindparam("payment_pk"))
+_UPDATE_PLAN = update(PLANS).where(PLANS.c.id == bindparam("plan_pk"))
+_INSERT_ALLOCATIONS = insert(ALLOCATIONS)
 
-def actor_of(payment: Payment) -> str:
-    return payment.agent_id or audit.CALLER
+
+@dataclass
+class Changes:
+    """What recording an answer changes, before it is written."""
+
+    payment: dict[str, Any]  # payment columns to set
+    ledger: PlanLedger  # the plan as it stands afterwards
+    allocations: list[dict[str, Any]] = field(default_factory=list)
+    plan: dict[str, Any] = field(default_factory=dict)  # plan columns to set
+    events: list[audit.Event] = field(default_factory=list)
 
 
-def record_answer(
-    session: Session, payment: Payment, result: ChargeResult, now: datetime, actor: str
-) -> None:
-    """Apply the answer to a PENDING payment. The caller holds the plan lock and commits."""
+def actor_of(payment: Mapping[str, Any]) -> str:
+    return payment["agent_id"] or audit.CALLER
+
+
+def answer_changes(
+    payment: Mapping[str, Any],
+    subject: str,
+    ledger: PlanLedger,
+    result: ChargeResult,
+    now: datetime,
+    actor: str,
+) -> Changes:
+    """The answer applied to a PENDING payment of `ledger`'s plan (of member `subject`)."""
     response = result.response
-    payment.updated_at = now
-    payment.unresolved = result.unresolved
+    released = replace(ledger, reserved=ledger.reserved - payment["amount"])  # no longer held
+    changes = Changes({"updated_at": now, "unresolved": result.unresolved}, released)
     if response.approved:
-        payment.status = PaymentStatus.APPROVED.value
-        payment.gateway_ref = response.transaction_id
-        _credit(session, payment, now, actor)
+        changes.payment |= {"status": PaymentStatus.APPROVED.value}
+        changes.payment |= {"gateway_ref": response.transaction_id}
+        _credit(changes, payment, subject, now, actor)
     else:
         reason = response.decline_reason or DeclineReason.GENERIC
         failed = reason is DeclineReason.PROCESSING_ERROR
-        payment.status = (PaymentStatus.FAILED if failed else PaymentStatus.DECLINED).value
-        payment.decline_reason = reason.value
-    audit.record(
-        session,
-        now,
-        actor,
-        f"payment.{payment.status}",
-        payment.plan.member.subscriber_id,
-        confirmation=payment.confirmation,
-        plan_id=payment.plan.plan_id,
-        amount=format_amount(payment.amount),
-        decline_reason=payment.decline_reason,
-        gateway_ref=payment.gateway_ref,
-        unresolved=payment.unresolved,
-        channel=payment.channel,
-        call_sid=payment.call_sid,
+        changes.payment |= {
+            "status": (PaymentStatus.FAILED if failed else PaymentStatus.DECLINED).value,
+            "decline_reason": reason.value,
+        }
+    after = {**payment, **changes.payment}
+    changes.events.append(
+        audit.event(
+            now,
+            actor,
+            f"payment.{after['status']}",
+            subject,
+            confirmation=after["confirmation"],
+            plan_id=ledger.plan_id,
+            amount=format_amount(after["amount"]),
+            decline_reason=after["decline_reason"],
+            gateway_ref=after["gateway_ref"],
+            unresolved=after["unresolved"],
+            channel=after["channel"],
+            call_sid=after["call_sid"],
+        )
     )
+    return changes
 
 
-def _credit(session: Session, payment: Payment, now: datetime, actor: str) -> None:
+def _credit(
+    changes: Changes, payment: Mapping[str, Any], subject: str, now: datetime, actor: str
+) -> None:
     """Apply an approved payment to the oldest open invoices; move the plan's status on."""
-    bills = plan_bills(session, payment.plan)
+    bills = changes.ledger.bills
     # The amount was checked against the balance when reserved; should the billing feed have
     # marked invoices paid since, the money is already taken: keep the rest as an audited credit.
-    applicable = min(payment.amount, open_total(bills))
+    applicable = min(payment["amount"], open_total(bills))
     shares = allocate(bills, applicable) if applicable > 0 else []
-    for bill, share in shares:
-        session.add(PaymentAllocation(payment_id=payment.id, invoice_id=bill.ref, amount=share))
-    if applicable < payment.amount:
-        unapplied = format_amount(payment.amount - applicable)
-        subject = payment.plan.member.subscriber_id
-        audit.record(session, now, actor, "payment.unapplied", subject, amount=unapplied)
-    _move_plan_status(session, payment, apply_allocations(bills, shares), now, actor)
+    changes.allocations = [
+        {"payment_id": payment["id"], "invoice_id": bill.ref, "amount": share}
+        for bill, share in shares
+    ]
+    if applicable < payment["amount"]:
+        unapplied = format_amount(payment["amount"] - applicable)
+        changes.events.append(
+            audit.event(now, actor, "payment.unapplied", subject, amount=unapplied)
+        )
+    changes.ledger = replace(changes.ledger, bills=tuple(apply_allocations(bills, shares)))
+    _move_plan_status(changes, payment, subject, now, actor)
 
 
 def _move_plan_status(
-    session: Session, payment: Payment, bills: list[Bill], now: datetime, actor: str
+    changes: Changes, payment: Mapping[str, Any], subject: str, now: datetime, actor: str
 ) -> None:
     """Binder and grace rules once the payment is credited (payments.billing)."""
-    plan = payment.plan
-    before = PlanStatus(plan.status)
+    ledger = changes.ledger
+    before = ledger.status
     # Credited on the day the caller confirmed, even if the answer is recorded later.
-    after, start = status_after_payment(before, bills, eastern_date(payment.created_at))
+    after, start = status_after_payment(before, ledger.bills, eastern_date(payment["created_at"]))
     if start is not None:
-        plan.coverage_start = start
-        payment.activated_coverage_start = start
+        changes.plan["coverage_start"] = start
+        changes.payment["activated_coverage_start"] = start
+        changes.ledger = replace(changes.ledger, coverage_start=start)
     if after is not before:
-        plan.status = after.value
-        audit.record(
-            session,
-            now,
-            actor,
-            "plan.status_changed",
-            plan.member.subscriber_id,
-            plan_id=plan.plan_id,
-            old=before.value,
-            new=after.value,
-            coverage_start=start.isoformat() if start else None,
+        changes.plan["status"] = after.value
+        changes.ledger = replace(changes.ledger, status=after)
+        changes.events.append(
+            audit.event(
+                now,
+                actor,
+                "plan.status_changed",
+                subject,
+                plan_id=ledger.plan_id,
+                old=before.value,
+                new=after.value,
+                coverage_start=start.isoformat() if start else None,
+            )
         )
 
 
-def outcome_of(session: Session, payment: Payment, today: date) -> PaymentOutcome:
-    """What the caller is told about `payment`, with its plan as it stands now."""
-    summary = plan_summary(session, payment.plan, today)
-    status = PaymentStatus(payment.status)
+def write_changes(session: Session, payment_pk: int, changes: Changes) -> None:
+    """Write what `answer_changes` worked out. The caller holds the plan lock and commits."""
+    session.execute(_UPDATE_PAYMENT, {"payment_pk": payment_pk, **changes.payment})
+    if changes.allocations:
+        session.execute(_INSERT_ALLOCATIONS, changes.allocations)
+    if changes.plan:
+        session.execute(_UPDATE_PLAN, {"plan_pk": changes.ledger.pk, **changes.plan})
+    audit.record_all(session, changes.events)
+
+
+def outcome_of(payment: Mapping[str, Any], ledger: PlanLedger, today: date) -> PaymentOutcome:
+    """What the caller is told about `payment`, with its plan as `ledger` has it."""
+    summary = plan_summary(ledger, today)
+    status = PaymentStatus(payment["status"])
     charged = status in CHARGED
+    reason = payment["decline_reason"]
     return PaymentOutcome(
         status=status,
         charged=charged,
-        confirmation=payment.confirmation if charged else None,
-        decline_reason=DeclineReason(payment.decline_reason) if payment.decline_reason else None,
+        confirmation=payment["confirmation"] if charged else None,
+        decline_reason=DeclineReason(reason) if reason else None,
         plan_status=summary.status,
         remaining_balance=summary.balance,
-        coverage_start=payment.activated_coverage_start,
+        coverage_start=payment["activated_coverage_start"],
         paid_through=summary.paid_through,
     )

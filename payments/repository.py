@@ -1,93 +1,109 @@
-"""Queries the service layer shares. Functions take a Session; callers own the transaction."""
+"""Queries the service layer shares. Functions take a Session; callers own the transaction.
+
+The per-call queries are Core statements built once (payments.tables): a call's steps read a
+few columns and never need ORM objects. The ORM helpers serve the operator paths.
+"""
 
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any, NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.orm import Session
 
-from payments.api import PaymentStatus
-from payments.billing import Bill
-from payments.models import Invoice, Member, Payment, PaymentAllocation, Plan
-from payments.money import ZERO, cents
+from payments.models import Member, Payment
+from payments.tables import MEMBERS, PAYMENTS, PHONES, PLANS
 
-# Payments whose allocations count as money received on their invoices.
-CREDITED = (PaymentStatus.APPROVED.value, PaymentStatus.SETTLED.value)
+
+class KeyedPayment(NamedTuple):
+    """The payment already holding an idempotency key, and what it was for."""
+
+    id: int
+    subscriber_id: str
+    plan_id: str
+    amount: Decimal
+
+
+_SUBSCRIBERS_FOR_PHONE = (
+    select(MEMBERS.c.subscriber_id)
+    .join(PHONES, PHONES.c.member_id == MEMBERS.c.id)
+    .where(PHONES.c.e164 == bindparam("e164"))
+    .order_by(MEMBERS.c.subscriber_id)
+)
+_MEMBER_EXISTS = select(MEMBERS.c.id).where(MEMBERS.c.subscriber_id == bindparam("subscriber_id"))
+_MEMBER_LANGUAGE = select(MEMBERS.c.language).where(
+    MEMBERS.c.subscriber_id == bindparam("subscriber_id")
+)
+_PAYMENT_BY_KEY = (
+    select(PAYMENTS.c.id, MEMBERS.c.subscriber_id, PLANS.c.plan_id, PAYMENTS.c.amount)
+    .join(PLANS, PAYMENTS.c.plan_id == PLANS.c.id)
+    .join(MEMBERS, PLANS.c.member_id == MEMBERS.c.id)
+    .where(PAYMENTS.c.idempotency_key == bindparam("key"))
+)
+_LOCK_MEMBERS_PLAN = (
+    select(PLANS.c.id)
+    .join(MEMBERS, PLANS.c.member_id == MEMBERS.c.id)
+    .where(
+        PLANS.c.plan_id == bindparam("plan_id"),
+        MEMBERS.c.subscriber_id == bindparam("subscriber_id"),
+    )
+    .with_for_update(of=PLANS)
+)
+_LOCK_PLAN_OF_PAYMENT = (
+    select(MEMBERS.c.subscriber_id)
+    .join(PLANS, PLANS.c.member_id == MEMBERS.c.id)
+    .where(
+        PLANS.c.id
+        == select(PAYMENTS.c.plan_id)
+        .where(PAYMENTS.c.id == bindparam("payment_id"))
+        .scalar_subquery()
+    )
+    .with_for_update(of=PLANS)
+)
+_PAYMENT = select(PAYMENTS).where(PAYMENTS.c.id == bindparam("payment_id"))
+_LOCK_PAYMENT = _PAYMENT.with_for_update()
+
+
+def subscribers_for_phone(session: Session, e164: str) -> list[str]:
+    return list(session.scalars(_SUBSCRIBERS_FOR_PHONE, {"e164": e164}))
+
+
+def member_exists(session: Session, subscriber_id: str) -> bool:
+    return session.scalar(_MEMBER_EXISTS, {"subscriber_id": subscriber_id}) is not None
+
+
+def member_language(session: Session, subscriber_id: str) -> str | None:
+    """The member's language, or None for an unknown Subscriber ID."""
+    return session.scalar(_MEMBER_LANGUAGE, {"subscriber_id": subscriber_id})
+
+
+def payment_by_key(session: Session, key: str) -> KeyedPayment | None:
+    row = session.execute(_PAYMENT_BY_KEY, {"key": key}).first()
+    return None if row is None else KeyedPayment(*row)
+
+
+def lock_members_plan(session: Session, subscriber_id: str, plan_id: str) -> int | None:
+    """Row-lock the plan `plan_id` if it belongs to `subscriber_id`; its primary key."""
+    params = {"plan_id": plan_id, "subscriber_id": subscriber_id}
+    return session.scalar(_LOCK_MEMBERS_PLAN, params)
+
+
+def lock_plan_of_payment(session: Session, payment_id: int) -> str:
+    """Row-lock the plan a payment is for; the Subscriber ID of its member."""
+    return session.execute(_LOCK_PLAN_OF_PAYMENT, {"payment_id": payment_id}).scalar_one()
+
+
+def payment_row(session: Session, payment_id: int, lock: bool = False) -> Row[Any]:
+    """Every column of a payment; `lock` takes its row lock."""
+    query = _LOCK_PAYMENT if lock else _PAYMENT
+    return session.execute(query, {"payment_id": payment_id}).one()
 
 
 def member_by_subscriber(session: Session, subscriber_id: str) -> Member | None:
     return session.scalar(select(Member).where(Member.subscriber_id == subscriber_id))
 
 
-def member_plans(session: Session, member: Member) -> list[Plan]:
-    query = select(Plan).where(Plan.member_id == member.id).order_by(Plan.kind.desc(), Plan.plan_id)
-    return list(session.scalars(query))  # health before dental
-
-
-def members_plan(session: Session, subscriber_id: str, plan_id: str, lock: bool) -> Plan | None:
-    """The plan `plan_id` if it belongs to `subscriber_id`; `lock` takes its row lock."""
-    query = (
-        select(Plan)
-        .join(Member, Plan.member_id == Member.id)
-        .where(Plan.plan_id == plan_id, Member.subscriber_id == subscriber_id)
-    )
-    if lock:
-        query = query.with_for_update(of=Plan)
-    return session.scalar(query)
-
-
-def lock_plan(session: Session, plan_pk: int) -> Plan:
-    query = select(Plan).where(Plan.id == plan_pk).with_for_update()
-    return session.scalars(query.execution_options(populate_existing=True)).one()
-
-
-def payment_by_key(session: Session, key: str, lock: bool = False) -> Payment | None:
-    query = select(Payment).where(Payment.idempotency_key == key)
-    if lock:
-        query = query.with_for_update()
-    return session.scalar(query)
-
-
 def lock_payment(session: Session, payment_pk: int) -> Payment:
     query = select(Payment).where(Payment.id == payment_pk).with_for_update()
     return session.scalars(query.execution_options(populate_existing=True)).one()
-
-
-def plan_bills(session: Session, plan: Plan) -> list[Bill]:
-    """The plan's invoices as bills: paid = paid elsewhere + this line's credited allocations."""
-    rows = session.execute(
-        select(PaymentAllocation.invoice_id, func.sum(PaymentAllocation.amount))
-        .join(Payment, PaymentAllocation.payment_id == Payment.id)
-        .where(Payment.plan_id == plan.id, Payment.status.in_(CREDITED))
-        .group_by(PaymentAllocation.invoice_id)
-    )
-    credited = {invoice_id: amount for invoice_id, amount in rows}
-    invoices = session.scalars(
-        select(Invoice).where(Invoice.plan_id == plan.id).order_by(Invoice.period)
-    )
-    return [
-        Bill(
-            period=invoice.period,
-            amount=invoice.amount,
-            due_date=invoice.due_date,
-            paid=cents(invoice.paid_external + (credited.get(invoice.id) or ZERO)),
-            ref=invoice.id,
-        )
-        for invoice in invoices
-    ]
-
-
-def reserved_amount(session: Session, plan: Plan) -> Decimal:
-    """Money held by payments still waiting for the gateway's answer."""
-    total = session.scalar(
-        select(func.sum(Payment.amount)).where(
-            Payment.plan_id == plan.id, Payment.status == PaymentStatus.PENDING.value
-        )
-    )
-    return cents(total or ZERO)
-
-
-def confirmation_taken(session: Session, confirmation: str) -> bool:
-    query = select(Payment.id).where(Payment.confirmation == confirmation)
-    return session.scalar(query) is not None

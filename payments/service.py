@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from payments import accounts, verification
+from payments import accounts, repository, verification
 from payments.api import (
     AccountSummary,
     PaymentError,
@@ -20,11 +18,17 @@ from payments.api import (
 from payments.charging import charge_truthfully
 from payments.clock import Clock, eastern_date, require_aware
 from payments.gateway import Gateway
-from payments.models import Member, MemberPhone
-from payments.repository import member_by_subscriber
 from payments.submission import Reserver
 from payments.unit_of_work import UnitOfWorkFactory
 from payments.validation import check_request
+
+
+@dataclass(frozen=True)
+class Identification:
+    """A keyed Subscriber ID: is there such a member, and is self-service locked for it?"""
+
+    exists: bool
+    locked_until: datetime | None  # counted for unknown IDs too (failures are per ID)
 
 
 class PaymentService:
@@ -45,28 +49,31 @@ class PaymentService:
     def _now(self) -> datetime:
         return require_aware(self._clock())
 
+    def identify(self, subscriber_id: str) -> Identification:
+        """`member_exists` and `lockout_until` in one query."""
+        now = self._now()
+        with self._uow.reader() as uow:
+            facts = verification.subscriber_facts(uow.session, subscriber_id, now)
+        return Identification(facts.known, facts.locked_until(now))
+
     def member_exists(self, subscriber_id: str) -> bool:
-        with self._uow() as uow:
-            return member_by_subscriber(uow.session, subscriber_id) is not None
+        with self._uow.reader() as uow:
+            return repository.member_exists(uow.session, subscriber_id)
 
     def subscribers_for_phone(self, e164: str) -> list[str]:
         """Subscriber IDs registered with this phone number (several for a shared phone)."""
-        query = (
-            select(Member.subscriber_id)
-            .join(MemberPhone, MemberPhone.member_id == Member.id)
-            .where(MemberPhone.e164 == e164)
-            .order_by(Member.subscriber_id)
-        )
-        with self._uow() as uow:
-            return list(uow.session.scalars(query))
+        with self._uow.reader() as uow:
+            return repository.subscribers_for_phone(uow.session, e164)
 
     def member_language(self, subscriber_id: str) -> str:
-        with self._uow() as uow:
-            return self._member(uow.session, subscriber_id).language
+        with self._uow.reader() as uow:
+            language = repository.member_language(uow.session, subscriber_id)
+        if language is None:
+            raise UnknownSubscriber(subscriber_id)
+        return language
 
     def lockout_until(self, subscriber_id: str) -> datetime | None:
-        with self._uow() as uow:
-            return verification.lockout_until(uow.session, subscriber_id, self._now())
+        return self.identify(subscriber_id).locked_until
 
     def verify(self, subscriber_id: str, dob: date) -> Verification:
         with self._uow() as uow:
@@ -75,15 +82,20 @@ class PaymentService:
         return result
 
     def account_summary(self, subscriber_id: str) -> AccountSummary:
-        with self._uow() as uow:
-            member = self._member(uow.session, subscriber_id)
-            return accounts.account_summary(uow.session, member, eastern_date(self._now()))
+        today = eastern_date(self._now())
+        with self._uow.reader() as uow:
+            summary = accounts.account_summary(uow.session, subscriber_id, today)
+        if summary is None:
+            raise UnknownSubscriber(subscriber_id)
+        return summary
 
     def recent_payments(self, subscriber_id: str, limit: int = 3) -> list[PaymentView]:
         """Newest first; declined and failed attempts are left out."""
-        with self._uow() as uow:
-            member = self._member(uow.session, subscriber_id)
-            return accounts.recent_payments(uow.session, member, limit)
+        with self._uow.reader() as uow:
+            views = accounts.recent_payments(uow.session, subscriber_id, limit)
+        if not views and not self.member_exists(subscriber_id):
+            raise UnknownSubscriber(subscriber_id)
+        return views
 
     def submit_payment(self, request: PaymentRequest) -> PaymentOutcome:
         """Charge once per idempotency key and tell the truth: charged or not (payments.charging).
@@ -101,10 +113,3 @@ class PaymentService:
         payment_id, charge = reserved
         result = charge_truthfully(self._gateway, charge)
         return self._reserver.record(payment_id, result)
-
-    @staticmethod
-    def _member(session: Session, subscriber_id: str) -> Member:
-        member = member_by_subscriber(session, subscriber_id)
-        if member is None:
-            raise UnknownSubscriber(subscriber_id)
-        return member

@@ -16,6 +16,7 @@ import logging
 import time
 from datetime import datetime
 
+from sqlalchemy import bindparam, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -34,18 +35,28 @@ from payments.api import (
 from payments.charging import ChargeResult
 from payments.clock import Clock, eastern_date
 from payments.gateway import ChargeRequest
-from payments.instruments import BankDetails
-from payments.models import Payment, Plan
+from payments.ledger import plan_ledger
 from payments.money import format_amount
-from payments.new_payment import authorization_record, charge_request, pending_payment
-from payments.recording import CHARGED, actor_of, outcome_of, record_answer
-from payments.repository import lock_payment, lock_plan, members_plan, payment_by_key
+from payments.new_payment import charge_request, insert_pending_payment
+from payments.recording import CHARGED, actor_of, answer_changes, outcome_of, write_changes
+from payments.repository import (
+    KeyedPayment,
+    lock_members_plan,
+    lock_plan_of_payment,
+    payment_by_key,
+    payment_row,
+)
+from payments.tables import PAYMENTS
 from payments.unit_of_work import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
 RESERVE_ATTEMPTS = 3
 POLL_SECONDS = 0.05
+
+_MARK_UNRESOLVED = (
+    update(PAYMENTS).where(PAYMENTS.c.id == bindparam("payment_pk")).values(unresolved=True)
+)
 
 
 class Reserver:
@@ -70,60 +81,55 @@ class Reserver:
         now = self._clock()
         with self._uow() as uow:
             session = uow.session
+            plan_pk = lock_members_plan(session, request.subscriber_id, request.plan_id)
+            # Looked up under the plan's lock: a replay racing its first request waits for it
+            # here, and then finds its payment instead of a balance already reserved by it.
             existing = payment_by_key(session, request.idempotency_key)
             if existing is None:
-                plan = members_plan(session, request.subscriber_id, request.plan_id, lock=True)
-                if plan is None:
+                if plan_pk is None:
                     raise UnknownPlan(f"{request.plan_id} is not a plan of this subscriber")
-                existing = payment_by_key(session, request.idempotency_key)  # under the lock
-            if existing is None:
-                payment = self._new_payment(session, plan, request, now)
+                payment_id, confirmation = self._new_payment(session, plan_pk, request, now)
                 uow.commit()
-                return payment.id, charge_request(request, payment)
+                return payment_id, charge_request(request, confirmation)
             _check_same_request(existing, request)
-            payment_id = existing.id
-        return self.wait_for(payment_id)
+        return self.wait_for(existing.id)
 
     def _new_payment(
-        self, session: Session, plan: Plan, request: PaymentRequest, now: datetime
-    ) -> Payment:
-        summary = plan_summary(session, plan, eastern_date(now))
+        self, session: Session, plan_pk: int, request: PaymentRequest, now: datetime
+    ) -> tuple[int, str]:
+        summary = plan_summary(plan_ledger(session, plan_pk), eastern_date(now))
         if summary.status is PlanStatus.TERMINATED:
             raise AmountNotAllowed("a terminated plan cannot be paid by phone")
         if request.amount > summary.balance:
             raise AmountNotAllowed(f"at most {format_amount(summary.balance)} can be paid now")
-        payment = pending_payment(session, plan, request, now)
-        session.add(payment)
-        session.flush()
-        if request.authorization is not None and isinstance(request.instrument, BankDetails):
-            session.add(authorization_record(payment, request.authorization))
+        payment_id, confirmation = insert_pending_payment(session, plan_pk, request, now)
         audit.record(
             session,
             now,
-            actor_of(payment),
+            request.agent_id or audit.CALLER,
             "payment.submitted",
             request.subscriber_id,
-            confirmation=payment.confirmation,
-            plan_id=plan.plan_id,
-            amount=format_amount(payment.amount),
-            method=payment.method,
-            last4=payment.last4,
-            channel=payment.channel,
-            call_sid=payment.call_sid,
+            confirmation=confirmation,
+            plan_id=request.plan_id,
+            amount=format_amount(request.amount),
+            method=request.instrument.method,
+            last4=request.instrument.last4,
+            channel=request.channel.value,
+            call_sid=request.call_sid,
         )
-        return payment
+        return payment_id, confirmation
 
     def wait_for(self, payment_id: int) -> PaymentOutcome:
         """The payment's outcome once it is no longer PENDING."""
         deadline = time.monotonic() + self._pending_wait
         while True:
-            with self._uow() as uow:
-                payment = uow.session.get_one(Payment, payment_id)
+            with self._uow.reader() as uow:
+                payment = payment_row(uow.session, payment_id)
                 if payment.status != PaymentStatus.PENDING.value:
-                    return outcome_of(uow.session, payment, eastern_date(self._clock()))
-                confirmation = payment.confirmation
+                    ledger = plan_ledger(uow.session, payment.plan_id)
+                    return outcome_of(payment._mapping, ledger, eastern_date(self._clock()))
             if time.monotonic() >= deadline:
-                raise PaymentInProgress(f"payment {confirmation} is still in progress")
+                raise PaymentInProgress(f"payment {payment.confirmation} is still in progress")
             time.sleep(POLL_SECONDS)
 
     def record(
@@ -133,19 +139,20 @@ class Reserver:
         now = self._clock()
         with self._uow() as uow:
             session = uow.session
-            lock_plan(
-                session, session.get_one(Payment, payment_id).plan_id
-            )  # plan before payment, as when reserving
-            payment = lock_payment(session, payment_id)
-            if payment.status == PaymentStatus.PENDING.value:
-                record_answer(session, payment, result, now, actor or actor_of(payment))
-            elif result.response.approved and PaymentStatus(payment.status) not in CHARGED:
+            subject = lock_plan_of_payment(session, payment_id)  # plan, then payment: as reserve
+            payment = payment_row(session, payment_id, lock=True)._mapping
+            ledger = plan_ledger(session, payment["plan_id"])
+            if payment["status"] == PaymentStatus.PENDING.value:
+                who = actor or actor_of(payment)
+                changes = answer_changes(payment, subject, ledger, result, now, who)
+                write_changes(session, payment_id, changes)
+                payment, ledger = {**payment, **changes.payment}, changes.ledger
+            elif result.response.approved and PaymentStatus(payment["status"]) not in CHARGED:
                 # Resolved meanwhile (by reconciliation) as not charged: make that stay true.
-                log.error("payment %s was charged after being closed", payment.confirmation)
-                payment.unresolved = True
-            outcome = outcome_of(session, payment, eastern_date(now))
+                log.error("payment %s was charged after being closed", payment["confirmation"])
+                session.execute(_MARK_UNRESOLVED, {"payment_pk": payment_id})
             uow.commit()
-        return outcome
+        return outcome_of(payment, ledger, eastern_date(now))
 
     def audit_refusal(self, request: PaymentRequest, error: Exception) -> None:
         """Audit a request refused before anything was charged."""
@@ -164,7 +171,7 @@ class Reserver:
             uow.commit()
 
 
-def _check_same_request(payment: Payment, request: PaymentRequest) -> None:
-    same = payment.plan.plan_id == request.plan_id and payment.amount == request.amount
-    if not same or payment.plan.member.subscriber_id != request.subscriber_id:
+def _check_same_request(payment: KeyedPayment, request: PaymentRequest) -> None:
+    same = payment.plan_id == request.plan_id and payment.amount == request.amount
+    if not same or payment.subscriber_id != request.subscriber_id:
         raise IdempotencyConflict("this idempotency key was used for a different payment")

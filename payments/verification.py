@@ -8,20 +8,44 @@ not even checked.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Date, bindparam, insert, null, select, type_coerce, union_all
 from sqlalchemy.orm import Session
 
 from payments import audit
 from payments.api import Verification, VerifyResult
-from payments.models import VerificationFailure
-from payments.repository import member_by_subscriber
+from payments.sqltypes import UTCDateTime
+from payments.tables import FAILURES, MEMBERS
 
 SUBSCRIBER_ID_LENGTH = 12
 MAX_FAILURES = 5
 WINDOW = timedelta(hours=24)
 LOCKOUT = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class SubscriberFacts:
+    known: bool  # a member has this Subscriber ID
+    date_of_birth: date | None
+    failures: list[datetime]  # recent enough to matter for a lockout, oldest first
+
+    def locked_until(self, now: datetime) -> datetime | None:
+        return locked_until(self.failures, now)
+
+
+# One statement: the recent failures, then the member's date of birth if there is a member.
+_FACTS = union_all(
+    select(FAILURES.c.at, type_coerce(null(), Date()).label("date_of_birth")).where(
+        FAILURES.c.subscriber_id == bindparam("subscriber_id"),
+        FAILURES.c.at > bindparam("since", type_=UTCDateTime()),
+    ),
+    select(type_coerce(null(), UTCDateTime()), MEMBERS.c.date_of_birth).where(
+        MEMBERS.c.subscriber_id == bindparam("subscriber_id")
+    ),
+)
+_RECORD_FAILURE = insert(FAILURES)
 
 
 def locked_until(failures: Sequence[datetime], now: datetime) -> datetime | None:
@@ -34,30 +58,36 @@ def locked_until(failures: Sequence[datetime], now: datetime) -> datetime | None
     return end
 
 
+def subscriber_facts(session: Session, subscriber_id: str, now: datetime) -> SubscriberFacts:
+    params = {"subscriber_id": subscriber_id, "since": now - WINDOW - LOCKOUT}
+    rows = session.execute(_FACTS, params).all()
+    members = [born for at, born in rows if at is None]
+    failures = sorted(at for at, _ in rows if at is not None)
+    return SubscriberFacts(bool(members), members[0] if members else None, failures)
+
+
 def lockout_until(session: Session, subscriber_id: str, now: datetime) -> datetime | None:
-    since = now - WINDOW - LOCKOUT
-    failures = session.scalars(
-        select(VerificationFailure.at)
-        .where(VerificationFailure.subscriber_id == subscriber_id, VerificationFailure.at > since)
-        .order_by(VerificationFailure.at)
-    )
-    return locked_until(list(failures), now)
+    return subscriber_facts(session, subscriber_id, now).locked_until(now)
 
 
 def verify(session: Session, subscriber_id: str, dob: date, now: datetime) -> Verification:
     """Check the date of birth; records (and audits) a failure. Caller commits."""
     if len(subscriber_id) != SUBSCRIBER_ID_LENGTH or not subscriber_id.isdigit():
         raise ValueError("a Subscriber ID is 12 digits")
-    locked = lockout_until(session, subscriber_id, now)
+    facts = subscriber_facts(session, subscriber_id, now)
+    locked = facts.locked_until(now)
     if locked is not None:
         audit.record(session, now, audit.CALLER, "verify.refused_locked", subscriber_id)
         return Verification(VerifyResult.LOCKED, locked)
-    member = member_by_subscriber(session, subscriber_id)
-    if member is not None and member.date_of_birth == dob:
+    if facts.known and facts.date_of_birth == dob:
         audit.record(session, now, audit.CALLER, "verify.ok", subscriber_id)
         return Verification(VerifyResult.OK)
-    session.add(VerificationFailure(subscriber_id=subscriber_id, at=now))
-    session.flush()
+    return _failed(session, subscriber_id, facts.known, now)
+
+
+def _failed(session: Session, subscriber_id: str, known: bool, now: datetime) -> Verification:
+    """Record a failure; counted with any recorded meanwhile by other calls."""
+    session.execute(_RECORD_FAILURE, {"subscriber_id": subscriber_id, "at": now})
     locked = lockout_until(session, subscriber_id, now)
     audit.record(
         session,
@@ -65,7 +95,7 @@ def verify(session: Session, subscriber_id: str, dob: date, now: datetime) -> Ve
         audit.CALLER,
         "verify.failed",
         subscriber_id,
-        known_subscriber=member is not None,
+        known_subscriber=known,
         locked_until=locked.isoformat() if locked else None,
     )
     if locked is not None:
