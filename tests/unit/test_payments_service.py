@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from payments import new_payment
 from payments.api import (
     AmountNotAllowed,
     Channel,
@@ -27,7 +28,7 @@ from payments.importer import import_accounts
 from payments.instruments import CardDetails
 from payments.models import AuditEvent, Payment, PaymentAllocation, Plan
 from payments.sandbox import SandboxGateway
-from payments.service import PaymentService
+from payments.service import Identification, PaymentService
 from payments.testing import FakeClock, migrated_sqlite
 
 D = Decimal
@@ -351,3 +352,30 @@ def test_clock_must_be_aware(db, gateway):
 def test_verify_refuses_a_malformed_subscriber_id(service):
     with pytest.raises(ValueError):
         service.verify("12345", date(1980, 4, 17))
+
+
+def test_identify_tells_whether_the_member_exists_and_is_locked(service, clock):
+    unknown = "999999999999"
+    assert service.identify(ANA) == Identification(exists=True, locked_until=None)
+    assert service.identify(unknown) == Identification(exists=False, locked_until=None)
+    for _ in range(5):
+        service.verify(ANA, date(2000, 1, 1))
+        service.verify(unknown, date(2000, 1, 1))
+    until = clock.now + timedelta(hours=24)
+    assert service.identify(ANA) == Identification(exists=True, locked_until=until)
+    assert service.identify(unknown) == Identification(exists=False, locked_until=until)
+    assert service.lockout_until(ANA) == until and service.member_exists(ANA)
+
+
+def test_recent_payments_of_an_unknown_subscriber(service):
+    assert service.recent_payments(ROSA) == []
+    with pytest.raises(UnknownSubscriber):
+        service.recent_payments("999999999999")
+
+
+def test_a_taken_confirmation_number_is_drawn_again(service, monkeypatch):
+    first = service.submit_payment(pay(LUIS, "H-100000000002", "1.00", "a"))
+    drawn = iter([first.confirmation, "WXYWXYWX"])
+    monkeypatch.setattr(new_payment, "new_confirmation", lambda: next(drawn))
+    second = service.submit_payment(pay(LUIS, "H-100000000002", "1.00", "b"))
+    assert second.charged and second.confirmation == "WXYWXYWX"
