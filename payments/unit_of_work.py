@@ -49,10 +49,7 @@ class SqlAlchemyUnitOfWork:
         traceback: TracebackType | None,
     ) -> None:
         session, self._session = self.session, None
-        try:
-            session.rollback()  # no-op after commit(); undoes anything left uncommitted
-        finally:
-            session.close()
+        session.close()  # rolls back anything left uncommitted: a no-op after commit()
 
     def commit(self) -> None:
         if self.read_only:

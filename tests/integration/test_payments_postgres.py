@@ -14,6 +14,7 @@ from alembic.migration import MigrationContext
 from psycopg.pq import TransactionStatus
 from sqlalchemy import delete, select, text
 
+from payments import audit
 from payments import db as db_module
 from payments.api import AmountNotAllowed, Channel, PaymentRequest, PaymentStatus
 from payments.db import make_engine, make_uow_factory, upgrade_database
@@ -204,3 +205,11 @@ def test_readers_run_outside_a_transaction_and_writers_inside_one(engine):
             assert transaction_status(reader) is TransactionStatus.IDLE
         with uow_factory() as writer:
             assert transaction_status(writer) is TransactionStatus.INTRANS
+
+
+def test_a_writer_left_without_commit_rolls_back(db):
+    with db() as uow:
+        audit.record(uow.session, NOW, "t", "left", "s")
+        assert uow.session.scalars(select(AuditEvent.action)).all() == ["left"]
+    with db.reader() as uow:
+        assert uow.session.scalars(select(AuditEvent.action)).all() == []

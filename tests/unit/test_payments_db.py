@@ -10,6 +10,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import select, text
 
+from payments import audit
 from payments.admin import account_as_json
 from payments.api import Channel, PaymentRequest
 from payments.db import make_engine, upgrade_database
@@ -63,6 +64,18 @@ def test_unit_of_work_rolls_back_unless_committed(database):
         uow.commit()
     with uow_factory() as uow:
         assert uow.session.scalars(select(AuditEvent.action)).all() == ["b"]
+
+
+def test_unit_of_work_rolls_back_statements_already_executed(database):
+    _, uow_factory = database
+    with pytest.raises(KeyError), uow_factory() as uow:
+        audit.record(uow.session, NOW, "t", "written", "s")
+        assert uow.session.scalars(select(AuditEvent.action)).all() == ["written"]
+        raise KeyError("fails before commit")
+    with uow_factory() as uow:
+        audit.record(uow.session, NOW, "t", "left", "s")
+    with uow_factory.reader() as uow:
+        assert uow.session.scalars(select(AuditEvent.action)).all() == []
 
 
 def test_a_reader_reads_but_never_writes(database):
