@@ -27,7 +27,9 @@ from payments.tables import ALLOCATIONS, PAYMENTS, PLANS
 
 CHARGED = (PaymentStatus.APPROVED, PaymentStatus.SETTLED)
 
-_UPDATE_PAYMENT = update(PAYMENTS).where(PAYMENTS.c.id == bindparam("payment_pk"))
+_UPDATE_PENDING_PAYMENT = update(PAYMENTS).where(
+    PAYMENTS.c.id == bindparam("payment_pk"), PAYMENTS.c.status == PaymentStatus.PENDING.value
+)
 _UPDATE_PLAN = update(PLANS).where(PLANS.c.id == bindparam("plan_pk"))
 _INSERT_ALLOCATIONS = insert(ALLOCATIONS)
 
@@ -141,14 +143,20 @@ def _move_plan_status(
         )
 
 
-def write_changes(session: Session, payment_pk: int, changes: Changes) -> None:
-    """Write what `answer_changes` worked out. The caller holds the plan lock and commits."""
-    session.execute(_UPDATE_PAYMENT, {"payment_pk": payment_pk, **changes.payment})
+def write_changes(session: Session, payment_pk: int, changes: Changes) -> bool:
+    """Write what `answer_changes` worked out, if the payment is still PENDING (else nothing).
+
+    The caller holds the plan lock and commits.
+    """
+    params = {"payment_pk": payment_pk, **changes.payment}
+    if session.execute(_UPDATE_PENDING_PAYMENT, params).rowcount != 1:
+        return False
     if changes.allocations:
         session.execute(_INSERT_ALLOCATIONS, changes.allocations)
     if changes.plan:
         session.execute(_UPDATE_PLAN, {"plan_pk": changes.ledger.pk, **changes.plan})
     audit.record_all(session, changes.events)
+    return True
 
 
 def outcome_of(payment: Mapping[str, Any], ledger: PlanLedger, today: date) -> PaymentOutcome:

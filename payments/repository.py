@@ -7,9 +7,9 @@ few columns and never need ORM objects. The ORM helpers serve the operator paths
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
-from sqlalchemy import Row, bindparam, select
+from sqlalchemy import RowMapping, bindparam, select
 from sqlalchemy.orm import Session
 
 from payments.models import Member, Payment
@@ -50,18 +50,30 @@ _LOCK_MEMBERS_PLAN = (
     )
     .with_for_update(of=PLANS)
 )
+# What recording a gateway answer reads of a payment, and tells the caller afterwards.
+_RECORDED = (
+    PAYMENTS.c.id,
+    PAYMENTS.c.plan_id,
+    PAYMENTS.c.confirmation,
+    PAYMENTS.c.amount,
+    PAYMENTS.c.status,
+    PAYMENTS.c.decline_reason,
+    PAYMENTS.c.gateway_ref,
+    PAYMENTS.c.unresolved,
+    PAYMENTS.c.activated_coverage_start,
+    PAYMENTS.c.channel,
+    PAYMENTS.c.call_sid,
+    PAYMENTS.c.agent_id,
+    PAYMENTS.c.created_at,
+)
 _LOCK_PLAN_OF_PAYMENT = (
-    select(MEMBERS.c.subscriber_id)
+    select(MEMBERS.c.subscriber_id, *_RECORDED)
     .join(PLANS, PLANS.c.member_id == MEMBERS.c.id)
-    .where(
-        PLANS.c.id
-        == select(PAYMENTS.c.plan_id)
-        .where(PAYMENTS.c.id == bindparam("payment_id"))
-        .scalar_subquery()
-    )
+    .join(PAYMENTS, PAYMENTS.c.plan_id == PLANS.c.id)
+    .where(PAYMENTS.c.id == bindparam("payment_id"))
     .with_for_update(of=PLANS)
 )
-_PAYMENT = select(PAYMENTS).where(PAYMENTS.c.id == bindparam("payment_id"))
+_PAYMENT = select(*_RECORDED).where(PAYMENTS.c.id == bindparam("payment_id"))
 _LOCK_PAYMENT = _PAYMENT.with_for_update()
 
 
@@ -89,15 +101,20 @@ def lock_members_plan(session: Session, subscriber_id: str, plan_id: str) -> int
     return session.scalar(_LOCK_MEMBERS_PLAN, params)
 
 
-def lock_plan_of_payment(session: Session, payment_id: int) -> str:
-    """Row-lock the plan a payment is for; the Subscriber ID of its member."""
-    return session.execute(_LOCK_PLAN_OF_PAYMENT, {"payment_id": payment_id}).scalar_one()
+def lock_plan_of_payment(session: Session, payment_id: int) -> tuple[str, RowMapping]:
+    """Row-lock the plan a payment is for; its member's Subscriber ID, and the payment.
+
+    The payment is read by the locking statement: after waiting for the lock its columns can
+    be older than the lock. Writes to it must check what they expect (payments.recording).
+    """
+    row = session.execute(_LOCK_PLAN_OF_PAYMENT, {"payment_id": payment_id}).one()
+    return row.subscriber_id, row._mapping
 
 
-def payment_row(session: Session, payment_id: int, lock: bool = False) -> Row[Any]:
-    """Every column of a payment; `lock` takes its row lock."""
+def payment_row(session: Session, payment_id: int, lock: bool = False) -> RowMapping:
+    """What recording reads of a payment; `lock` takes its row lock."""
     query = _LOCK_PAYMENT if lock else _PAYMENT
-    return session.execute(query, {"payment_id": payment_id}).one()
+    return session.execute(query, {"payment_id": payment_id}).one()._mapping
 
 
 def member_by_subscriber(session: Session, subscriber_id: str) -> Member | None:

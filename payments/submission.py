@@ -16,7 +16,7 @@ import logging
 import time
 from datetime import datetime
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import RowMapping, bindparam, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -125,11 +125,11 @@ class Reserver:
         while True:
             with self._uow.reader() as uow:
                 payment = payment_row(uow.session, payment_id)
-                if payment.status != PaymentStatus.PENDING.value:
-                    ledger = plan_ledger(uow.session, payment.plan_id)
-                    return outcome_of(payment._mapping, ledger, eastern_date(self._clock()))
+                if payment["status"] != PaymentStatus.PENDING.value:
+                    ledger = plan_ledger(uow.session, payment["plan_id"])
+                    return outcome_of(payment, ledger, eastern_date(self._clock()))
             if time.monotonic() >= deadline:
-                raise PaymentInProgress(f"payment {payment.confirmation} is still in progress")
+                raise PaymentInProgress(f"payment {payment['confirmation']} is still in progress")
             time.sleep(POLL_SECONDS)
 
     def record(
@@ -139,18 +139,16 @@ class Reserver:
         now = self._clock()
         with self._uow() as uow:
             session = uow.session
-            subject = lock_plan_of_payment(session, payment_id)  # plan, then payment: as reserve
-            payment = payment_row(session, payment_id, lock=True)._mapping
-            ledger = plan_ledger(session, payment["plan_id"])
+            subject, payment = lock_plan_of_payment(session, payment_id)
+            ledger = plan_ledger(session, payment["plan_id"])  # read under the plan's lock
+            changes = None
             if payment["status"] == PaymentStatus.PENDING.value:
                 who = actor or actor_of(payment)
                 changes = answer_changes(payment, subject, ledger, result, now, who)
-                write_changes(session, payment_id, changes)
+            if changes is not None and write_changes(session, payment_id, changes):
                 payment, ledger = {**payment, **changes.payment}, changes.ledger
-            elif result.response.approved and PaymentStatus(payment["status"]) not in CHARGED:
-                # Resolved meanwhile (by reconciliation) as not charged: make that stay true.
-                log.error("payment %s was charged after being closed", payment["confirmation"])
-                session.execute(_MARK_UNRESOLVED, {"payment_pk": payment_id})
+            else:
+                payment = _already_answered(session, payment_id, result)
             uow.commit()
         return outcome_of(payment, ledger, eastern_date(now))
 
@@ -169,6 +167,16 @@ class Reserver:
                 call_sid=request.call_sid,
             )
             uow.commit()
+
+
+def _already_answered(session: Session, payment_id: int, result: ChargeResult) -> RowMapping:
+    """A payment no longer PENDING keeps its status; a late approval is flagged for reversal."""
+    payment = payment_row(session, payment_id, lock=True)
+    if result.response.approved and PaymentStatus(payment["status"]) not in CHARGED:
+        # Resolved meanwhile (by reconciliation) as not charged: make that stay true.
+        log.error("payment %s was charged after being closed", payment["confirmation"])
+        session.execute(_MARK_UNRESOLVED, {"payment_pk": payment_id})
+    return payment
 
 
 def _check_same_request(payment: KeyedPayment, request: PaymentRequest) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
@@ -16,11 +17,20 @@ from sqlalchemy import delete, select, text
 
 from payments import audit
 from payments import db as db_module
-from payments.api import AmountNotAllowed, Channel, PaymentRequest, PaymentStatus
+from payments.api import (
+    AmountNotAllowed,
+    Channel,
+    DeclineReason,
+    PaymentRequest,
+    PaymentStatus,
+)
+from payments.charging import ChargeResult
 from payments.db import make_engine, make_uow_factory, upgrade_database
 from payments.demo import demo_accounts
+from payments.gateway import GatewayResponse
 from payments.importer import import_accounts
 from payments.instruments import CardDetails
+from payments.ledger import plan_ledger
 from payments.models import (
     AuditEvent,
     BankAuthorization,
@@ -29,8 +39,11 @@ from payments.models import (
     PaymentAllocation,
     VerificationFailure,
 )
+from payments.recording import answer_changes, write_changes
+from payments.repository import lock_plan_of_payment
 from payments.sandbox import SandboxGateway
 from payments.service import PaymentService
+from payments.submission import Reserver
 from payments.testing import FakeClock
 
 pytestmark = pytest.mark.integration
@@ -214,3 +227,42 @@ def test_a_writer_left_without_commit_rolls_back(db):
         assert uow.session.scalars(written).all() == ["left"]
     with db.reader() as uow:
         assert uow.session.scalars(written).all() == []
+
+
+def _wait_until_blocked_on_a_lock(engine) -> None:
+    query = text(
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+    )
+    for _ in range(200):
+        with engine.connect() as conn:
+            if conn.execute(query).scalar_one():
+                return
+        time.sleep(0.01)
+    raise AssertionError("nothing ever waited on a lock")
+
+
+def test_an_answer_recorded_while_another_waited_for_the_plan_is_not_recorded_twice(engine, db):
+    clock = FakeClock(NOW)
+    reserver = Reserver(db, clock, pending_wait=0)
+    payment_id, _ = reserver.reserve(request("k", "100.00"))
+    declined = ChargeResult(GatewayResponse(False, None, DeclineReason.GENERIC))
+    with db() as uow, ThreadPoolExecutor(1) as pool:
+        subject, payment = lock_plan_of_payment(uow.session, payment_id)
+        late = pool.submit(reserver.record, payment_id, declined)  # waits for the plan's lock
+        _wait_until_blocked_on_a_lock(engine)
+        ledger = plan_ledger(uow.session, payment["plan_id"])
+        approved = ChargeResult(GatewayResponse(True, "txn_1"))
+        changes = answer_changes(payment, subject, ledger, approved, NOW, "caller")
+        assert write_changes(uow.session, payment_id, changes)
+        uow.commit()
+    outcome = late.result()
+    assert (outcome.status, outcome.charged) == (PaymentStatus.APPROVED, True)
+    assert outcome.remaining_balance == Decimal("312.50")
+    with db() as uow:
+        answers = uow.session.scalars(
+            select(AuditEvent.action).where(AuditEvent.action.like("payment.%"))
+        ).all()
+        allocated = uow.session.scalars(select(PaymentAllocation.amount)).all()
+    assert sorted(answers) == ["payment.approved", "payment.submitted"]
+    assert allocated == [Decimal("100.00")]
