@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from payments.api import (
@@ -103,7 +103,7 @@ _RECENT = (
     .join(MEMBERS, PLANS.c.member_id == MEMBERS.c.id)
     .where(
         MEMBERS.c.subscriber_id == bindparam("subscriber_id"),
-        PAYMENTS.c.status.in_(MONEY_MOVED),
+        or_(*(PAYMENTS.c.status == status for status in MONEY_MOVED)),
     )
     .order_by(PAYMENTS.c.created_at.desc(), PAYMENTS.c.id.desc())
     .limit(bindparam("limit"))

@@ -55,6 +55,7 @@ class VerifyResult(StrEnum):
 class Verification:
     result: VerifyResult
     locked_until: datetime | None = None
+    account: AccountSummary | None = None  # when OK and asked for along with the verification
 
 
 @dataclass(frozen=True)

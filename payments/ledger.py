@@ -14,7 +14,7 @@ from decimal import Decimal
 from itertools import groupby
 from typing import Any
 
-from sqlalchemy import Row, bindparam, func, select
+from sqlalchemy import Row, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from payments.api import PaymentStatus, PlanStatus
@@ -52,7 +52,7 @@ _credited = (
     .where(
         ALLOCATIONS.c.invoice_id == INVOICES.c.id,
         PAYMENTS.c.plan_id == PLANS.c.id,
-        PAYMENTS.c.status.in_(CREDITED),
+        or_(*(PAYMENTS.c.status == status for status in CREDITED)),  # no IN list to expand
     )
     .scalar_subquery()
 )

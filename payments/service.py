@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
+
+from sqlalchemy.orm import Session
 
 from payments import accounts, repository, verification
 from payments.api import (
@@ -14,6 +16,7 @@ from payments.api import (
     PaymentView,
     UnknownSubscriber,
     Verification,
+    VerifyResult,
 )
 from payments.charging import charge_truthfully
 from payments.clock import Clock, eastern_date, require_aware
@@ -75,16 +78,36 @@ class PaymentService:
     def lockout_until(self, subscriber_id: str) -> datetime | None:
         return self.identify(subscriber_id).locked_until
 
-    def verify(self, subscriber_id: str, dob: date) -> Verification:
+    def verify(self, subscriber_id: str, dob: date, with_account: bool = False) -> Verification:
+        """Check the date of birth; `with_account` adds the account summary when it matches.
+
+        Raises ValueError for a malformed Subscriber ID. A failure is recorded and audited.
+        """
+        verification.check_subscriber_id(subscriber_id)
+        now = self._now()
+        with self._uow.autocommit() as uow:  # reads, then one write: the audit event
+            facts = verification.subscriber_facts(uow.session, subscriber_id, now)
+            verdict = verification.judge(facts, dob, now)
+            if verdict.result is not VerifyResult.MISMATCH:
+                if with_account and verdict.result is VerifyResult.OK:
+                    verdict = replace(verdict, account=self._summary(uow.session, subscriber_id))
+                verification.audit_verdict(uow.session, subscriber_id, verdict, now)
+                uow.commit()
+                return verdict
+        return self._record_failure(subscriber_id, facts.known, now)
+
+    def _record_failure(self, subscriber_id: str, known: bool, now: datetime) -> Verification:
         with self._uow() as uow:
-            result = verification.verify(uow.session, subscriber_id, dob, self._now())
+            verdict = verification.record_failure(uow.session, subscriber_id, known, now)
             uow.commit()
-        return result
+        return verdict
 
     def account_summary(self, subscriber_id: str) -> AccountSummary:
-        today = eastern_date(self._now())
         with self._uow.reader() as uow:
-            summary = accounts.account_summary(uow.session, subscriber_id, today)
+            return self._summary(uow.session, subscriber_id)
+
+    def _summary(self, session: Session, subscriber_id: str) -> AccountSummary:
+        summary = accounts.account_summary(session, subscriber_id, eastern_date(self._now()))
         if summary is None:
             raise UnknownSubscriber(subscriber_id)
         return summary

@@ -17,14 +17,21 @@ _AUTOCOMMIT = {"isolation_level": "AUTOCOMMIT"}
 class SqlAlchemyUnitOfWork:
     """`with uow: ...; uow.commit()` — leaving the block without `commit()` rolls back.
 
-    A read-only unit of work may not commit and never flushes. On PostgreSQL it runs outside a
-    transaction, so a statement executed through it would commit by itself: only read with it.
+    Two lighter kinds (see UnitOfWorkFactory): a reader, which may not commit and never
+    flushes; and an autocommit unit, for reads followed by at most one write. On PostgreSQL
+    both run outside a transaction, each statement committing by itself as it runs.
     """
 
-    def __init__(self, session_factory: Callable[[], Session], read_only: bool = False) -> None:
+    def __init__(
+        self,
+        session_factory: Callable[[], Session],
+        read_only: bool = False,
+        autocommit: bool = False,
+    ) -> None:
         self._session_factory = session_factory
         self._session: Session | None = None
         self.read_only = read_only
+        self.autocommit = autocommit or read_only
 
     @property
     def session(self) -> Session:
@@ -38,8 +45,8 @@ class SqlAlchemyUnitOfWork:
         session = self._session = self._session_factory()
         if self.read_only:
             session.autoflush = False
-            if session.get_bind().dialect.name != "sqlite":
-                session.connection(execution_options=_AUTOCOMMIT)
+        if self.autocommit and session.get_bind().dialect.name != "sqlite":
+            session.connection(execution_options=_AUTOCOMMIT)
         return self
 
     def __exit__(
@@ -61,7 +68,8 @@ class SqlAlchemyUnitOfWork:
 
 
 class UnitOfWorkFactory:
-    """Fresh units of work on one session factory: `factory()` to write, `.reader()` to read."""
+    """Fresh units of work on one session factory: `factory()` for a transaction, `.reader()`
+    to read, `.autocommit()` to read and then write once."""
 
     def __init__(self, session_factory: Callable[[], Session]) -> None:
         self._session_factory = session_factory
@@ -71,6 +79,14 @@ class UnitOfWorkFactory:
 
     def reader(self) -> SqlAlchemyUnitOfWork:
         return SqlAlchemyUnitOfWork(self._session_factory, read_only=True)
+
+    def autocommit(self) -> SqlAlchemyUnitOfWork:
+        """For reads followed by at most one write, which `commit()` makes durable everywhere.
+
+        On PostgreSQL that write commits as it runs, with no BEGIN or COMMIT round trip; as it
+        is the only one, the work is still all or nothing. Never use it for two writes.
+        """
+        return SqlAlchemyUnitOfWork(self._session_factory, autocommit=True)
 
 
 def uow_factory_for(session_factory: Callable[[], Session]) -> UnitOfWorkFactory:

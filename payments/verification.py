@@ -3,6 +3,10 @@
 Failures count per subscriber across calls. Five failures within 24 hours lock self-service for
 24 hours from the fifth. A success does not erase failures; while locked the date of birth is
 not even checked.
+
+A check reads the subscriber's facts in one statement (`subscriber_facts`), judges them (`judge`,
+no database), then writes: one audit event for OK or LOCKED, or the failure and its audit event
+together (`record_failure`).
 """
 
 from __future__ import annotations
@@ -70,23 +74,36 @@ def lockout_until(session: Session, subscriber_id: str, now: datetime) -> dateti
     return subscriber_facts(session, subscriber_id, now).locked_until(now)
 
 
-def verify(session: Session, subscriber_id: str, dob: date, now: datetime) -> Verification:
-    """Check the date of birth; records (and audits) a failure. Caller commits."""
+def check_subscriber_id(subscriber_id: str) -> None:
     if len(subscriber_id) != SUBSCRIBER_ID_LENGTH or not subscriber_id.isdigit():
         raise ValueError("a Subscriber ID is 12 digits")
-    facts = subscriber_facts(session, subscriber_id, now)
+
+
+def judge(facts: SubscriberFacts, dob: date, now: datetime) -> Verification:
+    """LOCKED (the date of birth unchecked), OK, or a MISMATCH still to be recorded."""
     locked = facts.locked_until(now)
     if locked is not None:
-        audit.record(session, now, audit.CALLER, "verify.refused_locked", subscriber_id)
         return Verification(VerifyResult.LOCKED, locked)
     if facts.known and facts.date_of_birth == dob:
-        audit.record(session, now, audit.CALLER, "verify.ok", subscriber_id)
         return Verification(VerifyResult.OK)
-    return _failed(session, subscriber_id, facts.known, now)
+    return Verification(VerifyResult.MISMATCH)
 
 
-def _failed(session: Session, subscriber_id: str, known: bool, now: datetime) -> Verification:
-    """Record a failure; counted with any recorded meanwhile by other calls."""
+def audit_verdict(
+    session: Session, subscriber_id: str, verdict: Verification, now: datetime
+) -> None:
+    """Audit an OK or a refusal while locked: one insert. Caller commits."""
+    action = "verify.ok" if verdict.result is VerifyResult.OK else "verify.refused_locked"
+    audit.record(session, now, audit.CALLER, action, subscriber_id)
+
+
+def record_failure(
+    session: Session, subscriber_id: str, known: bool, now: datetime
+) -> Verification:
+    """Record (and audit) a mismatch; counted with any recorded meanwhile by other calls.
+
+    Two writes: the caller runs this in a transaction and commits.
+    """
     session.execute(_RECORD_FAILURE, {"subscriber_id": subscriber_id, "at": now})
     locked = lockout_until(session, subscriber_id, now)
     audit.record(

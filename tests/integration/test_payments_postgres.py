@@ -206,7 +206,7 @@ def test_a_connection_used_moments_ago_is_not_pinged(postgres_url, monkeypatch):
         engine.dispose()
 
 
-def test_readers_run_outside_a_transaction_and_writers_inside_one(engine):
+def test_readers_and_autocommit_units_run_outside_a_transaction_writers_inside_one(engine):
     uow_factory = make_uow_factory(engine)
 
     def transaction_status(uow) -> TransactionStatus:
@@ -216,6 +216,8 @@ def test_readers_run_outside_a_transaction_and_writers_inside_one(engine):
     for _ in range(2):  # the pooled connection goes back to transactions after a reader
         with uow_factory.reader() as reader:
             assert transaction_status(reader) is TransactionStatus.IDLE
+        with uow_factory.autocommit() as single_write:
+            assert transaction_status(single_write) is TransactionStatus.IDLE
         with uow_factory() as writer:
             assert transaction_status(writer) is TransactionStatus.INTRANS
 

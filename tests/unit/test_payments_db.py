@@ -78,6 +78,16 @@ def test_unit_of_work_rolls_back_statements_already_executed(database):
         assert uow.session.scalars(select(AuditEvent.action)).all() == []
 
 
+def test_an_autocommit_unit_commits_its_write(database):
+    _, uow_factory = database
+    with uow_factory.autocommit() as uow:
+        assert uow.session.scalars(select(AuditEvent.action)).all() == []
+        audit.record(uow.session, NOW, "t", "once", "s")
+        uow.commit()
+    with uow_factory.reader() as uow:
+        assert uow.session.scalars(select(AuditEvent.action)).all() == ["once"]
+
+
 def test_a_reader_reads_but_never_writes(database):
     _, uow_factory = database
     with uow_factory.reader() as uow:

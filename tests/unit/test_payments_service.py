@@ -379,3 +379,16 @@ def test_a_taken_confirmation_number_is_drawn_again(service, monkeypatch):
     monkeypatch.setattr(new_payment, "new_confirmation", lambda: next(drawn))
     second = service.submit_payment(pay(LUIS, "H-100000000002", "1.00", "b"))
     assert second.charged and second.confirmation == "WXYWXYWX"
+
+
+def test_verify_can_bring_the_account_along(service, db):
+    verified = service.verify(ANA, date(1980, 4, 17), with_account=True)
+    assert verified.result is VerifyResult.OK and verified.account == service.account_summary(ANA)
+    assert service.verify(ANA, date(1980, 4, 17)).account is None
+    mismatch = service.verify(ANA, date(2000, 1, 1), with_account=True)
+    assert mismatch.result is VerifyResult.MISMATCH and mismatch.account is None
+    with db() as uow:
+        actions = uow.session.scalars(
+            select(AuditEvent.action).where(AuditEvent.subject == ANA).order_by(AuditEvent.id)
+        )
+        assert list(actions) == ["verify.ok", "verify.ok", "verify.failed"]
