@@ -86,6 +86,10 @@ _PLAN_LEDGER = (
     .where(PLANS.c.id == bindparam("plan_pk"))
     .order_by(*_ORDER)
 )
+# The plan's ledger, and whether a payment holds an idempotency key: one round trip for both
+# reads a reservation makes under the plan's lock.
+_KEY_TAKEN = select(PAYMENTS.c.id).where(PAYMENTS.c.idempotency_key == bindparam("key")).exists()
+_PLAN_LEDGER_AND_KEY = _PLAN_LEDGER.add_columns(_KEY_TAKEN.label("key_taken"))
 _MEMBER_LEDGERS = (
     select(MEMBERS.c.first_name, MEMBERS.c.language, *_LEDGER_COLUMNS)
     .select_from(MEMBERS.outerjoin(_PLANS_AND_INVOICES, PLANS.c.member_id == MEMBERS.c.id))
@@ -100,6 +104,13 @@ def plan_ledger(session: Session, plan_pk: int) -> PlanLedger:
     return ledger
 
 
+def plan_ledger_and_key(session: Session, plan_pk: int, key: str) -> tuple[PlanLedger, bool]:
+    """The plan's ledger, and whether a payment already holds the idempotency key `key`."""
+    rows = session.execute(_PLAN_LEDGER_AND_KEY, {"plan_pk": plan_pk, "key": key}).all()
+    (ledger,) = _ledgers(rows)
+    return ledger, bool(rows[0].key_taken)
+
+
 def member_ledgers(session: Session, subscriber_id: str) -> MemberLedgers | None:
     """The member's plans, or None for an unknown Subscriber ID."""
     rows = session.execute(_MEMBER_LEDGERS, {"subscriber_id": subscriber_id}).all()
@@ -110,12 +121,13 @@ def member_ledgers(session: Session, subscriber_id: str) -> MemberLedgers | None
 
 
 def _ledgers(rows: Iterable[Row[Any] | tuple[Any, ...]]) -> list[PlanLedger]:
-    """One ledger per plan from rows of _LEDGER_COLUMNS, one row per invoice (or none)."""
+    """One ledger per plan from rows starting with _LEDGER_COLUMNS, one row per invoice (or
+    one row with no invoice)."""
     ledgers = []
     for _, plan_rows in groupby(rows, key=lambda row: row[0]):
         group = list(plan_rows)
         pk, plan_id, kind, name, carrier, status, coverage_start, reserved = group[0][:8]
-        bills = tuple(_bill(*row[8:]) for row in group if row[8] is not None)
+        bills = tuple(_bill(*row[8:14]) for row in group if row[8] is not None)
         plan = (pk, plan_id, kind, name, carrier, PlanStatus(status), coverage_start)
         ledgers.append(PlanLedger(*plan, bills, cents(reserved or ZERO)))
     return ledgers

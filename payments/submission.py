@@ -35,7 +35,7 @@ from payments.api import (
 from payments.charging import ChargeResult
 from payments.clock import Clock, eastern_date
 from payments.gateway import ChargeRequest
-from payments.ledger import plan_ledger
+from payments.ledger import PlanLedger, plan_ledger, plan_ledger_and_key
 from payments.money import format_amount
 from payments.new_payment import charge_request, insert_pending_payment
 from payments.recording import CHARGED, actor_of, answer_changes, outcome_of, write_changes
@@ -78,31 +78,34 @@ class Reserver:
         raise RuntimeError(f"could not reserve payment {request.idempotency_key}")
 
     def _try_reserve(self, request: PaymentRequest) -> PaymentOutcome | tuple[int, ChargeRequest]:
-        now = self._clock()
+        now, key = self._clock(), request.idempotency_key
         with self._uow() as uow:
             session = uow.session
             plan_pk = lock_members_plan(session, request.subscriber_id, request.plan_id)
-            # Looked up under the plan's lock: a replay racing its first request waits for it
-            # here, and then finds its payment instead of a balance already reserved by it.
-            existing = payment_by_key(session, request.idempotency_key)
+            # The key is looked up under the plan's lock: a replay racing its first request
+            # waits for it here, then finds its payment, not a balance it already reserved.
+            ledger, key_taken = None, True
+            if plan_pk is not None:
+                ledger, key_taken = plan_ledger_and_key(session, plan_pk, key)
+            existing = payment_by_key(session, key) if key_taken else None
             if existing is None:
-                if plan_pk is None:
+                if ledger is None:
                     raise UnknownPlan(f"{request.plan_id} is not a plan of this subscriber")
-                payment_id, confirmation = self._new_payment(session, plan_pk, request, now)
+                payment_id, confirmation = self._new_payment(session, ledger, request, now)
                 uow.commit()
                 return payment_id, charge_request(request, confirmation)
             _check_same_request(existing, request)
         return self.wait_for(existing.id)
 
     def _new_payment(
-        self, session: Session, plan_pk: int, request: PaymentRequest, now: datetime
+        self, session: Session, ledger: PlanLedger, request: PaymentRequest, now: datetime
     ) -> tuple[int, str]:
-        summary = plan_summary(plan_ledger(session, plan_pk), eastern_date(now))
+        summary = plan_summary(ledger, eastern_date(now))
         if summary.status is PlanStatus.TERMINATED:
             raise AmountNotAllowed("a terminated plan cannot be paid by phone")
         if request.amount > summary.balance:
             raise AmountNotAllowed(f"at most {format_amount(summary.balance)} can be paid now")
-        payment_id, confirmation = insert_pending_payment(session, plan_pk, request, now)
+        payment_id, confirmation = insert_pending_payment(session, ledger.pk, request, now)
         audit.record(
             session,
             now,
