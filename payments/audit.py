@@ -18,7 +18,7 @@ from payments.tables import AUDIT_EVENTS
 CALLER = "caller"
 SYSTEM = "system"
 
-_INSERT = insert(AUDIT_EVENTS)
+_INSERT = insert(AUDIT_EVENTS).inline()  # no RETURNING: the new ids are never needed
 
 Event = dict[str, Any]
 

@@ -18,7 +18,7 @@ from payments.tables import AUTHORIZATIONS, PAYMENTS
 AUTHORIZATION_YEARS = 2  # NACHA: keep TEL authorizations two years
 
 _INSERT_PAYMENT = insert(PAYMENTS).returning(PAYMENTS.c.id)
-_INSERT_AUTHORIZATION = insert(AUTHORIZATIONS)
+_INSERT_AUTHORIZATION = insert(AUTHORIZATIONS).inline()  # no RETURNING of the id
 
 
 def insert_pending_payment(

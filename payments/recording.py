@@ -31,7 +31,7 @@ _UPDATE_PENDING_PAYMENT = update(PAYMENTS).where(
     PAYMENTS.c.id == bindparam("payment_pk"), PAYMENTS.c.status == PaymentStatus.PENDING.value
 )
 _UPDATE_PLAN = update(PLANS).where(PLANS.c.id == bindparam("plan_pk"))
-_INSERT_ALLOCATIONS = insert(ALLOCATIONS)
+_INSERT_ALLOCATIONS = insert(ALLOCATIONS).inline()  # no RETURNING of ids
 
 
 @dataclass

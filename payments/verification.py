@@ -49,7 +49,7 @@ _FACTS = union_all(
         MEMBERS.c.subscriber_id == bindparam("subscriber_id")
     ),
 )
-_RECORD_FAILURE = insert(FAILURES)
+_RECORD_FAILURE = insert(FAILURES).inline()  # no RETURNING of the id
 
 
 def locked_until(failures: Sequence[datetime], now: datetime) -> datetime | None:
