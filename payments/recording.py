@@ -62,34 +62,37 @@ def answer_changes(
     released = replace(ledger, reserved=ledger.reserved - payment["amount"])  # no longer held
     changes = Changes({"updated_at": now, "unresolved": result.unresolved}, released)
     if response.approved:
-        changes.payment |= {"status": PaymentStatus.APPROVED.value}
-        changes.payment |= {"gateway_ref": response.transaction_id}
+        changes.payment["status"] = PaymentStatus.APPROVED.value
+        changes.payment["gateway_ref"] = response.transaction_id
         _credit(changes, payment, subject, now, actor)
     else:
         reason = response.decline_reason or DeclineReason.GENERIC
         failed = reason is DeclineReason.PROCESSING_ERROR
-        changes.payment |= {
-            "status": (PaymentStatus.FAILED if failed else PaymentStatus.DECLINED).value,
-            "decline_reason": reason.value,
-        }
-    after = {**payment, **changes.payment}
+        changes.payment["status"] = PaymentStatus.FAILED if failed else PaymentStatus.DECLINED
+        changes.payment["decline_reason"] = reason.value
     changes.events.append(
-        audit.event(
-            now,
-            actor,
-            f"payment.{after['status']}",
-            subject,
-            confirmation=after["confirmation"],
-            plan_id=ledger.plan_id,
-            amount=format_amount(after["amount"]),
-            decline_reason=after["decline_reason"],
-            gateway_ref=after["gateway_ref"],
-            unresolved=after["unresolved"],
-            channel=after["channel"],
-            call_sid=after["call_sid"],
-        )
+        _answer_event({**payment, **changes.payment}, ledger, subject, now, actor)
     )
     return changes
+
+
+def _answer_event(
+    payment: Mapping[str, Any], ledger: PlanLedger, subject: str, now: datetime, actor: str
+) -> audit.Event:
+    return audit.event(
+        now,
+        actor,
+        f"payment.{payment['status']}",
+        subject,
+        confirmation=payment["confirmation"],
+        plan_id=ledger.plan_id,
+        amount=format_amount(payment["amount"]),
+        decline_reason=payment["decline_reason"],
+        gateway_ref=payment["gateway_ref"],
+        unresolved=payment["unresolved"],
+        channel=payment["channel"],
+        call_sid=payment["call_sid"],
+    )
 
 
 def _credit(
