@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
+from typing import Any
 
 from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
@@ -10,6 +12,8 @@ from sqlalchemy.orm import Session
 from payments.api import (
     AccountSummary,
     Channel,
+    DeclineReason,
+    PaymentOutcome,
     PaymentStatus,
     PaymentView,
     PlanStatus,
@@ -27,6 +31,8 @@ from payments.ledger import PlanLedger, member_ledgers
 from payments.models import Member, Payment, Plan
 from payments.money import ZERO
 from payments.tables import MEMBERS, PAYMENTS, PLANS
+
+CHARGED = (PaymentStatus.APPROVED, PaymentStatus.SETTLED)
 
 # Shown to members as "recent payments": attempts that took no money are left out.
 MONEY_MOVED = tuple(
@@ -127,3 +133,21 @@ def recent_payments(session: Session, subscriber_id: str, limit: int) -> list[Pa
         )
         for confirmation, plan_id, kind, amount, status, method, last4, channel, created_at in rows
     ]
+
+
+def outcome_of(payment: Mapping[str, Any], ledger: PlanLedger, today: date) -> PaymentOutcome:
+    """What the caller is told about `payment`, with its plan as `ledger` has it."""
+    summary = plan_summary(ledger, today)
+    status = PaymentStatus(payment["status"])
+    charged = status in CHARGED
+    reason = payment["decline_reason"]
+    return PaymentOutcome(
+        status=status,
+        charged=charged,
+        confirmation=payment["confirmation"] if charged else None,
+        decline_reason=DeclineReason(reason) if reason else None,
+        plan_status=summary.status,
+        remaining_balance=summary.balance,
+        coverage_start=payment["activated_coverage_start"],
+        paid_through=summary.paid_through,
+    )

@@ -59,6 +59,14 @@ class Verification:
 
 
 @dataclass(frozen=True)
+class Identification:
+    """A keyed Subscriber ID: is there such a member, and is self-service locked for it?"""
+
+    exists: bool
+    locked_until: datetime | None  # counted for unknown IDs too (failures are per ID)
+
+
+@dataclass(frozen=True)
 class PlanSummary:
     plan_id: str
     kind: str  # "health" | "dental"

@@ -1,4 +1,4 @@
-"""Inserting a new payment: the PENDING payment, its TEL authorization, and building its charge."""
+"""A new payment: the PENDING payment, its TEL authorization and its audit event; its charge."""
 
 from __future__ import annotations
 
@@ -8,11 +8,12 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
+from payments import audit
 from payments.api import PaymentRequest, PaymentStatus, TelAuthorization
 from payments.confirmation import new_confirmation
 from payments.gateway import ChargeRequest
 from payments.instruments import BankDetails, CardDetails
-from payments.money import to_minor_units
+from payments.money import format_amount, to_minor_units
 from payments.tables import AUTHORIZATIONS, PAYMENTS
 
 AUTHORIZATION_YEARS = 2  # NACHA: keep TEL authorizations two years
@@ -24,7 +25,8 @@ _INSERT_AUTHORIZATION = insert(AUTHORIZATIONS).inline()  # no RETURNING of the i
 def insert_pending_payment(
     session: Session, plan_pk: int, request: PaymentRequest, now: datetime
 ) -> tuple[int, str]:
-    """Insert a PENDING payment (and a bank debit's TEL authorization); its id and confirmation.
+    """Insert a PENDING payment, a bank debit's TEL authorization and the audit event "payment.
+    submitted"; the payment's id and confirmation number.
 
     A confirmation number already taken fails the insert on its unique constraint, like a taken
     idempotency key: the caller retries (payments.submission).
@@ -34,7 +36,24 @@ def insert_pending_payment(
     authorization = request.authorization
     if authorization is not None and isinstance(request.instrument, BankDetails):
         session.execute(_INSERT_AUTHORIZATION, authorization_values(payment_id, authorization))
+    audit.record_all(session, [submitted_event(request, values["confirmation"], now)])
     return payment_id, values["confirmation"]
+
+
+def submitted_event(request: PaymentRequest, confirmation: str, now: datetime) -> audit.Event:
+    return audit.event(
+        now,
+        request.agent_id or audit.CALLER,
+        "payment.submitted",
+        request.subscriber_id,
+        confirmation=confirmation,
+        plan_id=request.plan_id,
+        amount=format_amount(request.amount),
+        method=request.instrument.method,
+        last4=request.instrument.last4,
+        channel=request.channel.value,
+        call_sid=request.call_sid,
+    )
 
 
 def pending_payment_values(plan_pk: int, request: PaymentRequest, now: datetime) -> dict[str, Any]:

@@ -9,23 +9,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, insert, update
 from sqlalchemy.orm import Session
 
 from payments import audit
-from payments.accounts import plan_summary
-from payments.api import DeclineReason, PaymentOutcome, PaymentStatus
+from payments.api import DeclineReason, PaymentStatus
 from payments.billing import allocate, apply_allocations, open_total, status_after_payment
 from payments.charging import ChargeResult
 from payments.clock import eastern_date
 from payments.ledger import PlanLedger
 from payments.money import format_amount
 from payments.tables import ALLOCATIONS, PAYMENTS, PLANS
-
-CHARGED = (PaymentStatus.APPROVED, PaymentStatus.SETTLED)
 
 _UPDATE_PENDING_PAYMENT = update(PAYMENTS).where(
     PAYMENTS.c.id == bindparam("payment_pk"), PAYMENTS.c.status == PaymentStatus.PENDING.value
@@ -160,21 +157,3 @@ def write_changes(session: Session, payment_pk: int, changes: Changes) -> bool:
         session.execute(_UPDATE_PLAN, {"plan_pk": changes.ledger.pk, **changes.plan})
     audit.record_all(session, changes.events)
     return True
-
-
-def outcome_of(payment: Mapping[str, Any], ledger: PlanLedger, today: date) -> PaymentOutcome:
-    """What the caller is told about `payment`, with its plan as `ledger` has it."""
-    summary = plan_summary(ledger, today)
-    status = PaymentStatus(payment["status"])
-    charged = status in CHARGED
-    reason = payment["decline_reason"]
-    return PaymentOutcome(
-        status=status,
-        charged=charged,
-        confirmation=payment["confirmation"] if charged else None,
-        decline_reason=DeclineReason(reason) if reason else None,
-        plan_status=summary.status,
-        remaining_balance=summary.balance,
-        coverage_start=payment["activated_coverage_start"],
-        paid_through=summary.paid_through,
-    )

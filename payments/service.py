@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date, datetime
 
 from sqlalchemy.orm import Session
@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from payments import accounts, repository, verification
 from payments.api import (
     AccountSummary,
+    Identification,
     PaymentError,
     PaymentOutcome,
     PaymentRequest,
@@ -24,14 +25,6 @@ from payments.gateway import Gateway
 from payments.submission import Reserver
 from payments.unit_of_work import UnitOfWorkFactory
 from payments.validation import check_request
-
-
-@dataclass(frozen=True)
-class Identification:
-    """A keyed Subscriber ID: is there such a member, and is self-service locked for it?"""
-
-    exists: bool
-    locked_until: datetime | None  # counted for unknown IDs too (failures are per ID)
 
 
 class PaymentService:

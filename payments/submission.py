@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from payments import audit
-from payments.accounts import plan_summary
+from payments.accounts import CHARGED, outcome_of, plan_summary
 from payments.api import (
     AmountNotAllowed,
     IdempotencyConflict,
@@ -38,7 +38,7 @@ from payments.gateway import ChargeRequest
 from payments.ledger import PlanLedger, plan_ledger, plan_ledger_and_key
 from payments.money import format_amount
 from payments.new_payment import charge_request, insert_pending_payment
-from payments.recording import CHARGED, actor_of, answer_changes, outcome_of, write_changes
+from payments.recording import actor_of, answer_changes, write_changes
 from payments.repository import (
     KeyedPayment,
     lock_members_plan,
@@ -105,22 +105,7 @@ class Reserver:
             raise AmountNotAllowed("a terminated plan cannot be paid by phone")
         if request.amount > summary.balance:
             raise AmountNotAllowed(f"at most {format_amount(summary.balance)} can be paid now")
-        payment_id, confirmation = insert_pending_payment(session, ledger.pk, request, now)
-        audit.record(
-            session,
-            now,
-            request.agent_id or audit.CALLER,
-            "payment.submitted",
-            request.subscriber_id,
-            confirmation=confirmation,
-            plan_id=request.plan_id,
-            amount=format_amount(request.amount),
-            method=request.instrument.method,
-            last4=request.instrument.last4,
-            channel=request.channel.value,
-            call_sid=request.call_sid,
-        )
-        return payment_id, confirmation
+        return insert_pending_payment(session, ledger.pk, request, now)
 
     def wait_for(self, payment_id: int) -> PaymentOutcome:
         """The payment's outcome once it is no longer PENDING."""

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+from payments.accounts import outcome_of
 from payments.api import DeclineReason, PaymentStatus, PlanStatus
 from payments.billing import Bill
 from payments.charging import ChargeResult
 from payments.gateway import GatewayResponse
 from payments.ledger import PlanLedger
-from payments.recording import answer_changes, outcome_of
+from payments.recording import answer_changes
 
 D = Decimal
 NOW = datetime(2026, 11, 10, 15, 0, tzinfo=UTC)

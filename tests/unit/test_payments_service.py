@@ -14,6 +14,7 @@ from payments.api import (
     Channel,
     DeclineReason,
     IdempotencyConflict,
+    Identification,
     InvalidInstrument,
     PaymentRequest,
     PaymentStatus,
@@ -28,7 +29,7 @@ from payments.importer import import_accounts
 from payments.instruments import CardDetails
 from payments.models import AuditEvent, Payment, PaymentAllocation, Plan
 from payments.sandbox import SandboxGateway
-from payments.service import Identification, PaymentService
+from payments.service import PaymentService
 from payments.testing import FakeClock, migrated_sqlite
 
 D = Decimal
