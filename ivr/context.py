@@ -81,6 +81,12 @@ class CallContext:
         self.state["account"] = snapshot.dump(summary)
         return summary
 
+    def remember_account(self, summary: AccountSummary | None) -> None:
+        """Keep an account summary read alongside another answer (saves a database trip)."""
+        if summary is not None:
+            self.state["account"] = snapshot.dump(summary)
+            self.__dict__["account"] = summary
+
     def refresh_account(self) -> None:
         """Read the account again (after a payment, or when the caller asks for the balance)."""
         self.__dict__.pop("account", None)

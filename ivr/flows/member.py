@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from ivr.flows.base import (
     Ask,
     Chars,
@@ -47,7 +49,8 @@ def _phone_account_ask(ctx) -> Ask:
 
 def _phone_account(ctx, keys: str) -> Outcome:
     if keys == "1":
-        return _identified(ctx, ctx.state["phone_match"])
+        match = ctx.state["phone_match"]
+        return _identified(ctx, match, ctx.payments.identify(match).locked_until)
     if keys == "2":
         return Go("subscriber_id")
     return Retry((line("error.choice"),))
@@ -58,23 +61,24 @@ def _subscriber_id(ctx, keys: str) -> Outcome:
         subscriber_id = parse_subscriber_id(keys)
     except InputError as error:
         return Retry((line(f"error.subscriber_id.{error.code}"),))
-    if not ctx.payments.member_exists(subscriber_id):
+    identity = ctx.payments.identify(subscriber_id)
+    if not identity.exists:
         return Retry((line("error.subscriber_id.unknown"),))
-    return _identified(ctx, subscriber_id)
+    return _identified(ctx, subscriber_id, identity.locked_until)
 
 
-def _identified(ctx, subscriber_id: str) -> Outcome:
-    locked_until = ctx.payments.lockout_until(subscriber_id)
+def _identified(ctx, subscriber_id: str, locked_until: datetime | None) -> Outcome:
     if locked_until is not None:
         return _locked(ctx, locked_until)
     ctx.state["sub"] = subscriber_id
     return Go("birth_date")
 
 
-def _locked(ctx, until) -> Outcome:
+def _locked(ctx, until: datetime) -> Outcome:
     ctx.state.pop("sub", None)
     ctx.state["resume"] = "subscriber_id"
-    return Go("offer_agent", (line("verify.locked", until=Day(until.date())),))
+    day = ctx.services.hours.local(until).date()
+    return Go("offer_agent", (line("verify.locked", until=Day(day)),))
 
 
 def _birth_date(ctx, keys: str) -> Outcome:
@@ -82,12 +86,13 @@ def _birth_date(ctx, keys: str) -> Outcome:
         born = parse_birth_date(keys, ctx.today())
     except InputError as error:
         return Retry((line(f"error.birth_date.{error.code}"),))
-    verification = ctx.payments.verify(ctx.state["sub"], born)
+    verification = ctx.payments.verify(ctx.state["sub"], born, with_account=True)
     if verification.result is VerifyResult.LOCKED:
         return _locked(ctx, verification.locked_until)
     if verification.result is VerifyResult.MISMATCH:
         return Retry((line("error.birth_date.mismatch"),))
     ctx.state["verified"] = True
+    ctx.remember_account(verification.account)
     ctx.state["home"] = "main_menu"
     return Go(
         "main_menu", (line("verify.thanks", name=ctx.account.first_name),) + summary_lines(ctx)

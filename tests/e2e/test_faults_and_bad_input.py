@@ -148,7 +148,7 @@ def test_a_failing_database_still_answers_with_help(line: Line) -> None:
         raise OperationalError("SELECT 1", {}, Exception("connection refused"))
 
     twiml(signed_post(line, "/webhooks/voice", CALL))
-    line.payments.member_exists = down  # type: ignore[method-assign]
+    line.payments.identify = down  # type: ignore[method-assign]
     root = twiml(signed_post(line, "/webhooks/voice?t=1", {**CALL, "Digits": "1"}))
     root = twiml(signed_post(line, "/webhooks/voice?t=2", {**CALL, "Digits": ANA}))
     assert "our system is having a problem" in spoken(root)
