@@ -21,6 +21,11 @@ def signed_in(subscriber: str, dob: str, lang: str = "1") -> list[str]:
     return [lang, f"{subscriber}#", f"{dob}#"]
 
 
+def bank(routing: str = ROUTING, account: str = ACCOUNT) -> list[str]:
+    """Method 2 (bank), checking, routing number, account number twice."""
+    return ["2", "1", f"{routing}#", f"{account}#", f"{account}#"]
+
+
 def card(number: str = VISA, expiry: str = "1228", code: str = "123") -> list[str]:
     return ["1", f"{number}#", f"{expiry}#", f"{code}#", "02110#"]
 
@@ -51,17 +56,7 @@ def test_confirmation_number_is_spelled_and_repeatable(line: Line) -> None:
 
 
 def test_luis_pays_by_bank_in_spanish_with_a_tel_authorization(line: Line) -> None:
-    script = signed_in(LUIS, LUIS_DOB, lang="2") + [
-        "1",
-        "1",
-        "2",
-        "1",
-        f"{ROUTING}#",
-        f"{ACCOUNT}#",
-        f"{ACCOUNT}#",
-        "1",
-        "3",
-    ]
+    script = signed_in(LUIS, LUIS_DOB, lang="2") + ["1", "1"] + bank() + ["1", "3"]
     log = line.call(script)
 
     spoken = log.spoken

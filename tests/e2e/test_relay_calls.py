@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ivr.speech import say_characters
 from tests.e2e.conftest import RELAY_NUMBER, Line
-from tests.e2e.test_card_and_bank_calls import ACCOUNT, ANA, ANA_DOB, LUIS, LUIS_DOB, ROUTING
+from tests.e2e.test_card_and_bank_calls import ANA, ANA_DOB, LUIS, LUIS_DOB, bank, signed_in
 
 SPOKEN_VISA = "say: four two four two four two four two four two four two four two four two"
 
@@ -51,20 +51,7 @@ def test_relay_card_payment_with_spoken_digits_and_25_second_answers(line: Line)
 
 
 def test_relay_option_from_the_main_number_and_bank_payment(line: Line) -> None:
-    script = [
-        "3",
-        f"{LUIS}#",
-        f"{LUIS_DOB}#",
-        "1",
-        "1",
-        "2",
-        "1",
-        f"{ROUTING}#",
-        f"{ACCOUNT}#",
-        f"{ACCOUNT}#",
-        "1",
-        "3",
-    ]
+    script = signed_in(LUIS, LUIS_DOB, lang="3") + ["1", "1"] + bank() + ["1", "3"]
     log = line.call(script)
     assert all(g.timeout >= 30 for g in log.gathers[1:])
     assert "single ACH debit" in log.spoken
