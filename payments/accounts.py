@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import Connection, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from payments.api import (
@@ -68,9 +68,9 @@ def plan_summary(ledger: PlanLedger, today: date) -> PlanSummary:
     )
 
 
-def account_summary(session: Session, subscriber_id: str, today: date) -> AccountSummary | None:
+def account_summary(conn: Connection, subscriber_id: str, today: date) -> AccountSummary | None:
     """The member's plans as of `today`, or None for an unknown Subscriber ID."""
-    member = member_ledgers(session, subscriber_id)
+    member = member_ledgers(conn, subscriber_id)
     if member is None:
         return None
     plans = tuple(plan_summary(plan, today) for plan in member.plans)
@@ -116,9 +116,9 @@ _RECENT = (
 )
 
 
-def recent_payments(session: Session, subscriber_id: str, limit: int) -> list[PaymentView]:
+def recent_payments(conn: Connection, subscriber_id: str, limit: int) -> list[PaymentView]:
     """Newest first; declined and failed attempts are left out."""
-    rows = session.execute(_RECENT, {"subscriber_id": subscriber_id, "limit": limit})
+    rows = conn.execute(_RECENT, {"subscriber_id": subscriber_id, "limit": limit})
     return [
         PaymentView(
             confirmation,

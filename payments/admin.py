@@ -41,7 +41,7 @@ def account_as_json(
     """The `ivr account show --json` document, or None for an unknown subscriber."""
     moment = require_aware(now) if now is not None else system_clock()
     with uow_factory.reader() as uow:
-        summary = account_summary(uow.session, subscriber_id, eastern_date(moment))
+        summary = account_summary(uow.connection, subscriber_id, eastern_date(moment))
         member = member_by_subscriber(uow.session, subscriber_id)
         if summary is None or member is None:
             return None

@@ -10,8 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, insert
 
 from payments.tables import AUDIT_EVENTS
 
@@ -29,13 +28,13 @@ def event(at: datetime, actor: str, action: str, subject: str, **details: Any) -
 
 
 def record(
-    session: Session, at: datetime, actor: str, action: str, subject: str, **details: Any
+    conn: Connection, at: datetime, actor: str, action: str, subject: str, **details: Any
 ) -> None:
-    """Insert an audit event in the session's transaction."""
-    record_all(session, [event(at, actor, action, subject, **details)])
+    """Insert an audit event in the connection's transaction."""
+    record_all(conn, [event(at, actor, action, subject, **details)])
 
 
-def record_all(session: Session, events: Sequence[Event]) -> None:
-    """Insert audit events in the session's transaction, in order, in one statement."""
+def record_all(conn: Connection, events: Sequence[Event]) -> None:
+    """Insert audit events in the connection's transaction, in order, in one statement."""
     if events:
-        session.execute(_INSERT, list(events))
+        conn.execute(_INSERT, list(events))

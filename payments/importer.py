@@ -52,7 +52,7 @@ def import_accounts(
         created = sum(_upsert_subscriber(session, record) for record in records)
         report = ImportReport(created=created, updated=len(records) - created)
         audit.record(
-            session,
+            session.connection(),
             clock(),
             audit.SYSTEM,
             "import.accounts",

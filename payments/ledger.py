@@ -14,8 +14,7 @@ from decimal import Decimal
 from itertools import groupby
 from typing import Any
 
-from sqlalchemy import Row, bindparam, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Row, bindparam, func, or_, select
 
 from payments.api import PaymentStatus, PlanStatus
 from payments.billing import Bill
@@ -98,22 +97,22 @@ _MEMBER_LEDGERS = (
 )
 
 
-def plan_ledger(session: Session, plan_pk: int) -> PlanLedger:
-    rows = session.execute(_PLAN_LEDGER, {"plan_pk": plan_pk}).all()
+def plan_ledger(conn: Connection, plan_pk: int) -> PlanLedger:
+    rows = conn.execute(_PLAN_LEDGER, {"plan_pk": plan_pk}).all()
     (ledger,) = _ledgers(rows)
     return ledger
 
 
-def plan_ledger_and_key(session: Session, plan_pk: int, key: str) -> tuple[PlanLedger, bool]:
+def plan_ledger_and_key(conn: Connection, plan_pk: int, key: str) -> tuple[PlanLedger, bool]:
     """The plan's ledger, and whether a payment already holds the idempotency key `key`."""
-    rows = session.execute(_PLAN_LEDGER_AND_KEY, {"plan_pk": plan_pk, "key": key}).all()
+    rows = conn.execute(_PLAN_LEDGER_AND_KEY, {"plan_pk": plan_pk, "key": key}).all()
     (ledger,) = _ledgers(rows)
     return ledger, bool(rows[0].key_taken)
 
 
-def member_ledgers(session: Session, subscriber_id: str) -> MemberLedgers | None:
+def member_ledgers(conn: Connection, subscriber_id: str) -> MemberLedgers | None:
     """The member's plans, or None for an unknown Subscriber ID."""
-    rows = session.execute(_MEMBER_LEDGERS, {"subscriber_id": subscriber_id}).all()
+    rows = conn.execute(_MEMBER_LEDGERS, {"subscriber_id": subscriber_id}).all()
     if not rows:
         return None
     plans = _ledgers([row[2:] for row in rows if row.id is not None])

@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, insert
 
 from payments import audit
 from payments.api import PaymentRequest, PaymentStatus, TelAuthorization
@@ -23,7 +22,7 @@ _INSERT_AUTHORIZATION = insert(AUTHORIZATIONS).inline()  # no RETURNING of the i
 
 
 def insert_pending_payment(
-    session: Session, plan_pk: int, request: PaymentRequest, now: datetime
+    conn: Connection, plan_pk: int, request: PaymentRequest, now: datetime
 ) -> tuple[int, str]:
     """Insert a PENDING payment, a bank debit's TEL authorization and the audit event "payment.
     submitted"; the payment's id and confirmation number.
@@ -32,11 +31,11 @@ def insert_pending_payment(
     idempotency key: the caller retries (payments.submission).
     """
     values = pending_payment_values(plan_pk, request, now)
-    payment_id = session.execute(_INSERT_PAYMENT, values).scalar_one()
+    payment_id = conn.execute(_INSERT_PAYMENT, values).scalar_one()
     authorization = request.authorization
     if authorization is not None and isinstance(request.instrument, BankDetails):
-        session.execute(_INSERT_AUTHORIZATION, authorization_values(payment_id, authorization))
-    audit.record_all(session, [submitted_event(request, values["confirmation"], now)])
+        conn.execute(_INSERT_AUTHORIZATION, authorization_values(payment_id, authorization))
+    audit.record_all(conn, [submitted_event(request, values["confirmation"], now)])
     return payment_id, values["confirmation"]
 
 

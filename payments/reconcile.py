@@ -103,7 +103,7 @@ def _settle_unresolved(
             payment.gateway_ref = answer.transaction_id
             action = "payment.reversed"
         audit.record(
-            uow.session,
+            uow.connection,
             payment.updated_at,
             audit.SYSTEM,
             action,

@@ -12,8 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, bindparam, insert, update
 
 from payments import audit
 from payments.api import DeclineReason, PaymentStatus
@@ -143,17 +142,17 @@ def _move_plan_status(
         )
 
 
-def write_changes(session: Session, payment_pk: int, changes: Changes) -> bool:
+def write_changes(conn: Connection, payment_pk: int, changes: Changes) -> bool:
     """Write what `answer_changes` worked out, if the payment is still PENDING (else nothing).
 
     The caller holds the plan lock and commits.
     """
     params = {"payment_pk": payment_pk, **changes.payment}
-    if session.execute(_UPDATE_PENDING_PAYMENT, params).rowcount != 1:
+    if conn.execute(_UPDATE_PENDING_PAYMENT, params).rowcount != 1:
         return False
     if changes.allocations:
-        session.execute(_INSERT_ALLOCATIONS, changes.allocations)
+        conn.execute(_INSERT_ALLOCATIONS, changes.allocations)
     if changes.plan:
-        session.execute(_UPDATE_PLAN, {"plan_pk": changes.ledger.pk, **changes.plan})
-    audit.record_all(session, changes.events)
+        conn.execute(_UPDATE_PLAN, {"plan_pk": changes.ledger.pk, **changes.plan})
+    audit.record_all(conn, changes.events)
     return True

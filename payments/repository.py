@@ -1,4 +1,5 @@
-"""Queries the service layer shares. Functions take a Session; callers own the transaction.
+"""Queries the service layer shares. Functions take a Connection (Core statements) or a Session
+(ORM); callers own the transaction.
 
 The per-call queries are Core statements built once (payments.tables): a call's steps read a
 few columns and never need ORM objects. The ORM helpers serve the operator paths.
@@ -9,7 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import NamedTuple
 
-from sqlalchemy import RowMapping, bindparam, select
+from sqlalchemy import Connection, RowMapping, bindparam, select
 from sqlalchemy.orm import Session
 
 from payments.models import Member, Payment
@@ -77,44 +78,44 @@ _PAYMENT = select(*_RECORDED).where(PAYMENTS.c.id == bindparam("payment_id"))
 _LOCK_PAYMENT = _PAYMENT.with_for_update()
 
 
-def subscribers_for_phone(session: Session, e164: str) -> list[str]:
-    return list(session.scalars(_SUBSCRIBERS_FOR_PHONE, {"e164": e164}))
+def subscribers_for_phone(conn: Connection, e164: str) -> list[str]:
+    return list(conn.scalars(_SUBSCRIBERS_FOR_PHONE, {"e164": e164}))
 
 
-def member_exists(session: Session, subscriber_id: str) -> bool:
-    return session.scalar(_MEMBER_EXISTS, {"subscriber_id": subscriber_id}) is not None
+def member_exists(conn: Connection, subscriber_id: str) -> bool:
+    return conn.scalar(_MEMBER_EXISTS, {"subscriber_id": subscriber_id}) is not None
 
 
-def member_language(session: Session, subscriber_id: str) -> str | None:
+def member_language(conn: Connection, subscriber_id: str) -> str | None:
     """The member's language, or None for an unknown Subscriber ID."""
-    return session.scalar(_MEMBER_LANGUAGE, {"subscriber_id": subscriber_id})
+    return conn.scalar(_MEMBER_LANGUAGE, {"subscriber_id": subscriber_id})
 
 
-def payment_by_key(session: Session, key: str) -> KeyedPayment | None:
-    row = session.execute(_PAYMENT_BY_KEY, {"key": key}).first()
+def payment_by_key(conn: Connection, key: str) -> KeyedPayment | None:
+    row = conn.execute(_PAYMENT_BY_KEY, {"key": key}).first()
     return None if row is None else KeyedPayment(*row)
 
 
-def lock_members_plan(session: Session, subscriber_id: str, plan_id: str) -> int | None:
+def lock_members_plan(conn: Connection, subscriber_id: str, plan_id: str) -> int | None:
     """Row-lock the plan `plan_id` if it belongs to `subscriber_id`; its primary key."""
     params = {"plan_id": plan_id, "subscriber_id": subscriber_id}
-    return session.scalar(_LOCK_MEMBERS_PLAN, params)
+    return conn.scalar(_LOCK_MEMBERS_PLAN, params)
 
 
-def lock_plan_of_payment(session: Session, payment_id: int) -> tuple[str, RowMapping]:
+def lock_plan_of_payment(conn: Connection, payment_id: int) -> tuple[str, RowMapping]:
     """Row-lock the plan a payment is for; its member's Subscriber ID, and the payment.
 
     The payment is read by the locking statement: after waiting for the lock its columns can
     be older than the lock. Writes to it must check what they expect (payments.recording).
     """
-    row = session.execute(_LOCK_PLAN_OF_PAYMENT, {"payment_id": payment_id}).one()
+    row = conn.execute(_LOCK_PLAN_OF_PAYMENT, {"payment_id": payment_id}).one()
     return row.subscriber_id, row._mapping
 
 
-def payment_row(session: Session, payment_id: int, lock: bool = False) -> RowMapping:
+def payment_row(conn: Connection, payment_id: int, lock: bool = False) -> RowMapping:
     """What recording reads of a payment; `lock` takes its row lock."""
     query = _LOCK_PAYMENT if lock else _PAYMENT
-    return session.execute(query, {"payment_id": payment_id}).one()._mapping
+    return conn.execute(query, {"payment_id": payment_id}).one()._mapping
 
 
 def member_by_subscriber(session: Session, subscriber_id: str) -> Member | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, datetime
 
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection
 
 from payments import accounts, repository, verification
 from payments.api import (
@@ -49,21 +49,21 @@ class PaymentService:
         """`member_exists` and `lockout_until` in one query."""
         now = self._now()
         with self._uow.reader() as uow:
-            facts = verification.subscriber_facts(uow.session, subscriber_id, now)
+            facts = verification.subscriber_facts(uow.connection, subscriber_id, now)
         return Identification(facts.known, facts.locked_until(now))
 
     def member_exists(self, subscriber_id: str) -> bool:
         with self._uow.reader() as uow:
-            return repository.member_exists(uow.session, subscriber_id)
+            return repository.member_exists(uow.connection, subscriber_id)
 
     def subscribers_for_phone(self, e164: str) -> list[str]:
         """Subscriber IDs registered with this phone number (several for a shared phone)."""
         with self._uow.reader() as uow:
-            return repository.subscribers_for_phone(uow.session, e164)
+            return repository.subscribers_for_phone(uow.connection, e164)
 
     def member_language(self, subscriber_id: str) -> str:
         with self._uow.reader() as uow:
-            language = repository.member_language(uow.session, subscriber_id)
+            language = repository.member_language(uow.connection, subscriber_id)
         if language is None:
             raise UnknownSubscriber(subscriber_id)
         return language
@@ -79,28 +79,28 @@ class PaymentService:
         verification.check_subscriber_id(subscriber_id)
         now = self._now()
         with self._uow.autocommit() as uow:  # reads, then one write: the audit event
-            facts = verification.subscriber_facts(uow.session, subscriber_id, now)
+            facts = verification.subscriber_facts(uow.connection, subscriber_id, now)
             verdict = verification.judge(facts, dob, now)
             if verdict.result is not VerifyResult.MISMATCH:
                 if with_account and verdict.result is VerifyResult.OK:
-                    verdict = replace(verdict, account=self._summary(uow.session, subscriber_id))
-                verification.audit_verdict(uow.session, subscriber_id, verdict, now)
+                    verdict = replace(verdict, account=self._summary(uow.connection, subscriber_id))
+                verification.audit_verdict(uow.connection, subscriber_id, verdict, now)
                 uow.commit()
                 return verdict
         return self._record_failure(subscriber_id, facts.known, now)
 
     def _record_failure(self, subscriber_id: str, known: bool, now: datetime) -> Verification:
         with self._uow() as uow:
-            verdict = verification.record_failure(uow.session, subscriber_id, known, now)
+            verdict = verification.record_failure(uow.connection, subscriber_id, known, now)
             uow.commit()
         return verdict
 
     def account_summary(self, subscriber_id: str) -> AccountSummary:
         with self._uow.reader() as uow:
-            return self._summary(uow.session, subscriber_id)
+            return self._summary(uow.connection, subscriber_id)
 
-    def _summary(self, session: Session, subscriber_id: str) -> AccountSummary:
-        summary = accounts.account_summary(session, subscriber_id, eastern_date(self._now()))
+    def _summary(self, conn: Connection, subscriber_id: str) -> AccountSummary:
+        summary = accounts.account_summary(conn, subscriber_id, eastern_date(self._now()))
         if summary is None:
             raise UnknownSubscriber(subscriber_id)
         return summary
@@ -108,7 +108,7 @@ class PaymentService:
     def recent_payments(self, subscriber_id: str, limit: int = 3) -> list[PaymentView]:
         """Newest first; declined and failed attempts are left out."""
         with self._uow.reader() as uow:
-            views = accounts.recent_payments(uow.session, subscriber_id, limit)
+            views = accounts.recent_payments(uow.connection, subscriber_id, limit)
         if not views and not self.member_exists(subscriber_id):
             raise UnknownSubscriber(subscriber_id)
         return views

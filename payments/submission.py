@@ -16,9 +16,8 @@ import logging
 import time
 from datetime import datetime
 
-from sqlalchemy import RowMapping, bindparam, update
+from sqlalchemy import Connection, RowMapping, bindparam, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from payments import audit
 from payments.accounts import CHARGED, outcome_of, plan_summary
@@ -80,41 +79,41 @@ class Reserver:
     def _try_reserve(self, request: PaymentRequest) -> PaymentOutcome | tuple[int, ChargeRequest]:
         now, key = self._clock(), request.idempotency_key
         with self._uow() as uow:
-            session = uow.session
-            plan_pk = lock_members_plan(session, request.subscriber_id, request.plan_id)
+            conn = uow.connection
+            plan_pk = lock_members_plan(conn, request.subscriber_id, request.plan_id)
             # The key is looked up under the plan's lock: a replay racing its first request
             # waits for it here, then finds its payment, not a balance it already reserved.
             ledger, key_taken = None, True
             if plan_pk is not None:
-                ledger, key_taken = plan_ledger_and_key(session, plan_pk, key)
-            existing = payment_by_key(session, key) if key_taken else None
+                ledger, key_taken = plan_ledger_and_key(conn, plan_pk, key)
+            existing = payment_by_key(conn, key) if key_taken else None
             if existing is None:
                 if ledger is None:
                     raise UnknownPlan(f"{request.plan_id} is not a plan of this subscriber")
-                payment_id, confirmation = self._new_payment(session, ledger, request, now)
+                payment_id, confirmation = self._new_payment(conn, ledger, request, now)
                 uow.commit()
                 return payment_id, charge_request(request, confirmation)
             _check_same_request(existing, request)
         return self.wait_for(existing.id)
 
     def _new_payment(
-        self, session: Session, ledger: PlanLedger, request: PaymentRequest, now: datetime
+        self, conn: Connection, ledger: PlanLedger, request: PaymentRequest, now: datetime
     ) -> tuple[int, str]:
         summary = plan_summary(ledger, eastern_date(now))
         if summary.status is PlanStatus.TERMINATED:
             raise AmountNotAllowed("a terminated plan cannot be paid by phone")
         if request.amount > summary.balance:
             raise AmountNotAllowed(f"at most {format_amount(summary.balance)} can be paid now")
-        return insert_pending_payment(session, ledger.pk, request, now)
+        return insert_pending_payment(conn, ledger.pk, request, now)
 
     def wait_for(self, payment_id: int) -> PaymentOutcome:
         """The payment's outcome once it is no longer PENDING."""
         deadline = time.monotonic() + self._pending_wait
         while True:
             with self._uow.reader() as uow:
-                payment = payment_row(uow.session, payment_id)
+                payment = payment_row(uow.connection, payment_id)
                 if payment["status"] != PaymentStatus.PENDING.value:
-                    ledger = plan_ledger(uow.session, payment["plan_id"])
+                    ledger = plan_ledger(uow.connection, payment["plan_id"])
                     return outcome_of(payment, ledger, eastern_date(self._clock()))
             if time.monotonic() >= deadline:
                 raise PaymentInProgress(f"payment {payment['confirmation']} is still in progress")
@@ -126,17 +125,17 @@ class Reserver:
         """Record the gateway's answer on a PENDING payment (any other status is left alone)."""
         now = self._clock()
         with self._uow() as uow:
-            session = uow.session
-            subject, payment = lock_plan_of_payment(session, payment_id)
-            ledger = plan_ledger(session, payment["plan_id"])  # read under the plan's lock
+            conn = uow.connection
+            subject, payment = lock_plan_of_payment(conn, payment_id)
+            ledger = plan_ledger(conn, payment["plan_id"])  # read under the plan's lock
             changes = None
             if payment["status"] == PaymentStatus.PENDING.value:
                 who = actor or actor_of(payment)
                 changes = answer_changes(payment, subject, ledger, result, now, who)
-            if changes is not None and write_changes(session, payment_id, changes):
+            if changes is not None and write_changes(conn, payment_id, changes):
                 payment, ledger = {**payment, **changes.payment}, changes.ledger
             else:
-                payment = _already_answered(session, payment_id, result)
+                payment = _already_answered(conn, payment_id, result)
             uow.commit()
         return outcome_of(payment, ledger, eastern_date(now))
 
@@ -144,7 +143,7 @@ class Reserver:
         """Audit a request refused before anything was charged."""
         with self._uow() as uow:
             audit.record(
-                uow.session,
+                uow.connection,
                 self._clock(),
                 request.agent_id or audit.CALLER,
                 "payment.refused",
@@ -157,13 +156,13 @@ class Reserver:
             uow.commit()
 
 
-def _already_answered(session: Session, payment_id: int, result: ChargeResult) -> RowMapping:
+def _already_answered(conn: Connection, payment_id: int, result: ChargeResult) -> RowMapping:
     """A payment no longer PENDING keeps its status; a late approval is flagged for reversal."""
-    payment = payment_row(session, payment_id, lock=True)
+    payment = payment_row(conn, payment_id, lock=True)
     if result.response.approved and PaymentStatus(payment["status"]) not in CHARGED:
         # Resolved meanwhile (by reconciliation) as not charged: make that stay true.
         log.error("payment %s was charged after being closed", payment["confirmation"])
-        session.execute(_MARK_UNRESOLVED, {"payment_pk": payment_id})
+        conn.execute(_MARK_UNRESOLVED, {"payment_pk": payment_id})
     return payment
 
 

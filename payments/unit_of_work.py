@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Engine
+from sqlalchemy.orm import Session, sessionmaker
 
 # Reads on PostgreSQL run without BEGIN and ROLLBACK: two round trips fewer. Under READ
 # COMMITTED every statement takes its own snapshot anyway, so a read sees the same either way.
@@ -17,36 +17,52 @@ _AUTOCOMMIT = {"isolation_level": "AUTOCOMMIT"}
 class SqlAlchemyUnitOfWork:
     """`with uow: ...; uow.commit()` — leaving the block without `commit()` rolls back.
 
-    Two lighter kinds (see UnitOfWorkFactory): a reader, which may not commit and never
-    flushes; and an autocommit unit, for reads followed by at most one write. On PostgreSQL
-    both run outside a transaction, each statement committing by itself as it runs.
+    One connection: Core statements run on `connection`; `session`, made when first asked for,
+    works in the same transaction. Two lighter kinds (see UnitOfWorkFactory): a reader, which
+    may not commit and never flushes; and an autocommit unit, for reads followed by at most
+    one write. On PostgreSQL both run outside a transaction, each statement committing by
+    itself as it runs.
     """
 
     def __init__(
         self,
-        session_factory: Callable[[], Session],
+        session_factory: sessionmaker[Session],
         read_only: bool = False,
         autocommit: bool = False,
     ) -> None:
         self._session_factory = session_factory
+        self._connection: Connection | None = None
         self._session: Session | None = None
         self.read_only = read_only
         self.autocommit = autocommit or read_only
 
     @property
+    def connection(self) -> Connection:
+        if self._connection is None:
+            raise RuntimeError("the unit of work is not open: use it in a `with` block")
+        return self._connection
+
+    @property
     def session(self) -> Session:
         if self._session is None:
-            raise RuntimeError("the unit of work is not open: use it in a `with` block")
+            # In the connection's transaction, which it never commits itself: commit() does.
+            self._session = self._session_factory(
+                bind=self.connection, join_transaction_mode="rollback_only"
+            )
+            self._session.autoflush = not self.read_only
         return self._session
 
     def __enter__(self) -> Self:
-        if self._session is not None:
+        if self._connection is not None:
             raise RuntimeError("this unit of work is already open")
-        session = self._session = self._session_factory()
-        if self.read_only:
-            session.autoflush = False
-        if self.autocommit and session.get_bind().dialect.name != "sqlite":
-            session.connection(execution_options=_AUTOCOMMIT)
+        engine = self._session_factory.kw.get("bind")
+        if not isinstance(engine, Engine):
+            raise TypeError("the session factory must be bound to an Engine")
+        connection = self._connection = engine.connect()
+        if self.autocommit and engine.dialect.name != "sqlite":
+            connection.execution_options(**_AUTOCOMMIT)
+        else:
+            connection.begin()
         return self
 
     def __exit__(
@@ -55,23 +71,32 @@ class SqlAlchemyUnitOfWork:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        session, self._session = self.session, None
-        session.close()  # rolls back anything left uncommitted: a no-op after commit()
+        session, self._session = self._session, None
+        connection, self._connection = self.connection, None
+        try:
+            if session is not None:
+                session.close()
+        finally:
+            connection.close()  # rolls back anything left uncommitted: a no-op after commit()
 
     def commit(self) -> None:
         if self.read_only:
             raise RuntimeError("a read-only unit of work cannot commit")
-        self.session.commit()
+        if self._session is not None:
+            self._session.commit()  # flushes; the transaction itself is the connection's
+        self.connection.commit()
 
     def rollback(self) -> None:
-        self.session.rollback()
+        if self._session is not None:
+            self._session.rollback()
+        self.connection.rollback()
 
 
 class UnitOfWorkFactory:
     """Fresh units of work on one session factory: `factory()` for a transaction, `.reader()`
     to read, `.autocommit()` to read and then write once."""
 
-    def __init__(self, session_factory: Callable[[], Session]) -> None:
+    def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._session_factory = session_factory
 
     def __call__(self) -> SqlAlchemyUnitOfWork:
@@ -89,6 +114,6 @@ class UnitOfWorkFactory:
         return SqlAlchemyUnitOfWork(self._session_factory, autocommit=True)
 
 
-def uow_factory_for(session_factory: Callable[[], Session]) -> UnitOfWorkFactory:
-    """A factory of fresh units of work on `session_factory`."""
+def uow_factory_for(session_factory: sessionmaker[Session]) -> UnitOfWorkFactory:
+    """A factory of fresh units of work on `session_factory` (bound to an engine)."""
     return UnitOfWorkFactory(session_factory)

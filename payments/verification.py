@@ -15,8 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Date, bindparam, insert, null, select, type_coerce, union_all
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Date, bindparam, insert, null, select, type_coerce, union_all
 
 from payments import audit
 from payments.api import Verification, VerifyResult
@@ -62,16 +61,16 @@ def locked_until(failures: Sequence[datetime], now: datetime) -> datetime | None
     return end
 
 
-def subscriber_facts(session: Session, subscriber_id: str, now: datetime) -> SubscriberFacts:
+def subscriber_facts(conn: Connection, subscriber_id: str, now: datetime) -> SubscriberFacts:
     params = {"subscriber_id": subscriber_id, "since": now - WINDOW - LOCKOUT}
-    rows = session.execute(_FACTS, params).all()
+    rows = conn.execute(_FACTS, params).all()
     members = [born for at, born in rows if at is None]
     failures = sorted(at for at, _ in rows if at is not None)
     return SubscriberFacts(bool(members), members[0] if members else None, failures)
 
 
-def lockout_until(session: Session, subscriber_id: str, now: datetime) -> datetime | None:
-    return subscriber_facts(session, subscriber_id, now).locked_until(now)
+def lockout_until(conn: Connection, subscriber_id: str, now: datetime) -> datetime | None:
+    return subscriber_facts(conn, subscriber_id, now).locked_until(now)
 
 
 def check_subscriber_id(subscriber_id: str) -> None:
@@ -90,24 +89,24 @@ def judge(facts: SubscriberFacts, dob: date, now: datetime) -> Verification:
 
 
 def audit_verdict(
-    session: Session, subscriber_id: str, verdict: Verification, now: datetime
+    conn: Connection, subscriber_id: str, verdict: Verification, now: datetime
 ) -> None:
     """Audit an OK or a refusal while locked: one insert. Caller commits."""
     action = "verify.ok" if verdict.result is VerifyResult.OK else "verify.refused_locked"
-    audit.record(session, now, audit.CALLER, action, subscriber_id)
+    audit.record(conn, now, audit.CALLER, action, subscriber_id)
 
 
 def record_failure(
-    session: Session, subscriber_id: str, known: bool, now: datetime
+    conn: Connection, subscriber_id: str, known: bool, now: datetime
 ) -> Verification:
     """Record (and audit) a mismatch; counted with any recorded meanwhile by other calls.
 
     Two writes: the caller runs this in a transaction and commits.
     """
-    session.execute(_RECORD_FAILURE, {"subscriber_id": subscriber_id, "at": now})
-    locked = lockout_until(session, subscriber_id, now)
+    conn.execute(_RECORD_FAILURE, {"subscriber_id": subscriber_id, "at": now})
+    locked = lockout_until(conn, subscriber_id, now)
     audit.record(
-        session,
+        conn,
         now,
         audit.CALLER,
         "verify.failed",

@@ -15,7 +15,7 @@ from alembic.migration import MigrationContext
 from psycopg.pq import TransactionStatus
 from sqlalchemy import delete, select, text
 
-from payments import audit
+from payments import audit, new_payment
 from payments import db as db_module
 from payments.api import (
     AmountNotAllowed,
@@ -225,7 +225,7 @@ def test_readers_and_autocommit_units_run_outside_a_transaction_writers_inside_o
 def test_a_writer_left_without_commit_rolls_back(db):
     written = select(AuditEvent.action).where(AuditEvent.actor == "t")
     with db() as uow:
-        audit.record(uow.session, NOW, "t", "left", "s")
+        audit.record(uow.connection, NOW, "t", "left", "s")
         assert uow.session.scalars(written).all() == ["left"]
     with db.reader() as uow:
         assert uow.session.scalars(written).all() == []
@@ -250,13 +250,13 @@ def test_an_answer_recorded_while_another_waited_for_the_plan_is_not_recorded_tw
     payment_id, _ = reserver.reserve(request("k", "100.00"))
     declined = ChargeResult(GatewayResponse(False, None, DeclineReason.GENERIC))
     with db() as uow, ThreadPoolExecutor(1) as pool:
-        subject, payment = lock_plan_of_payment(uow.session, payment_id)
+        subject, payment = lock_plan_of_payment(uow.connection, payment_id)
         late = pool.submit(reserver.record, payment_id, declined)  # waits for the plan's lock
         _wait_until_blocked_on_a_lock(engine)
-        ledger = plan_ledger(uow.session, payment["plan_id"])
+        ledger = plan_ledger(uow.connection, payment["plan_id"])
         approved = ChargeResult(GatewayResponse(True, "txn_1"))
         changes = answer_changes(payment, subject, ledger, approved, NOW, "caller")
-        assert write_changes(uow.session, payment_id, changes)
+        assert write_changes(uow.connection, payment_id, changes)
         uow.commit()
     outcome = late.result()
     assert (outcome.status, outcome.charged) == (PaymentStatus.APPROVED, True)
@@ -268,3 +268,12 @@ def test_an_answer_recorded_while_another_waited_for_the_plan_is_not_recorded_tw
         allocated = uow.session.scalars(select(PaymentAllocation.amount)).all()
     assert sorted(answers) == ["payment.approved", "payment.submitted"]
     assert allocated == [Decimal("100.00")]
+
+
+def test_a_taken_confirmation_number_is_drawn_again_on_postgres(db, monkeypatch):
+    service = PaymentService(db, SandboxGateway(), FakeClock(NOW))
+    first = service.submit_payment(request("a", "1.00"))
+    drawn = iter([first.confirmation, "WXYWXYWX"])
+    monkeypatch.setattr(new_payment, "new_confirmation", lambda: next(drawn))
+    second = service.submit_payment(request("b", "1.00"))  # the first insert fails: retried
+    assert second.charged and second.confirmation == "WXYWXYWX"

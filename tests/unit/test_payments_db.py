@@ -69,20 +69,36 @@ def test_unit_of_work_rolls_back_unless_committed(database):
 def test_unit_of_work_rolls_back_statements_already_executed(database):
     _, uow_factory = database
     with pytest.raises(KeyError), uow_factory() as uow:
-        audit.record(uow.session, NOW, "t", "written", "s")
+        audit.record(uow.connection, NOW, "t", "written", "s")
         assert uow.session.scalars(select(AuditEvent.action)).all() == ["written"]
         raise KeyError("fails before commit")
     with uow_factory() as uow:
-        audit.record(uow.session, NOW, "t", "left", "s")
+        audit.record(uow.connection, NOW, "t", "left", "s")
     with uow_factory.reader() as uow:
         assert uow.session.scalars(select(AuditEvent.action)).all() == []
+
+
+def test_orm_and_core_writes_share_the_unit_of_work_transaction(database):
+    _, uow_factory = database
+    actions = select(AuditEvent.action).order_by(AuditEvent.action)
+    with uow_factory() as uow:
+        uow.session.add(AuditEvent(at=NOW, actor="t", action="orm", subject="s", details={}))
+        audit.record(uow.connection, NOW, "t", "core", "s")
+        assert uow.session.scalars(actions).all() == ["core", "orm"]
+    with uow_factory() as uow:
+        assert uow.session.scalars(actions).all() == []  # neither was committed
+        uow.session.add(AuditEvent(at=NOW, actor="t", action="orm", subject="s", details={}))
+        audit.record(uow.connection, NOW, "t", "core", "s")
+        uow.commit()
+    with uow_factory.reader() as uow:
+        assert uow.session.scalars(actions).all() == ["core", "orm"]
 
 
 def test_an_autocommit_unit_commits_its_write(database):
     _, uow_factory = database
     with uow_factory.autocommit() as uow:
         assert uow.session.scalars(select(AuditEvent.action)).all() == []
-        audit.record(uow.session, NOW, "t", "once", "s")
+        audit.record(uow.connection, NOW, "t", "once", "s")
         uow.commit()
     with uow_factory.reader() as uow:
         assert uow.session.scalars(select(AuditEvent.action)).all() == ["once"]
