@@ -70,9 +70,11 @@ class CallHandler:
         self.store.forget(call_sid)
         log.info("call %s: ended; call state and secrets erased", call_sid)
 
-    def fault(self, hook: Webhook, state_lang: str = "en") -> str:
-        """What the caller hears when a store or the database fails: the plain truth and help."""
-        relay = hook.called in self.services.settings.relay_numbers
+    def fault(self, hook: Webhook) -> str:
+        """What the caller hears when a store or the database fails: the plain truth and help.
+
+        In English: the call's language is in the store that may be the one failing.
+        """
         said = (line("fault.system"),)
         now = self.services.clock()
         if self.services.hours.is_open(now):
@@ -80,7 +82,7 @@ class CallHandler:
         else:
             outcome = Hangup((line("fault.call_back"),))
         today = self.services.hours.local(now).date()
-        rendering = Rendering(state_lang, relay, hook.turn or 0, today=today)
+        rendering = Rendering("en", self._relay(hook), hook.turn or 0, today=today)
         return self.renderer.render(engine.Turn(said, outcome), rendering)
 
     def _advance(self, call: OpenCall, hook: Webhook) -> tuple[CallContext, engine.Turn]:
@@ -95,8 +97,11 @@ class CallHandler:
         event = engine.Event() if hook.silence else engine.Event(hook.digits, hook.speech)
         return ctx, engine.handle(ctx, event)
 
+    def _relay(self, hook: Webhook) -> bool:
+        return hook.called in self.services.settings.relay_numbers
+
     def _new_state(self, hook: Webhook) -> dict[str, Any]:
-        relay = hook.called in self.services.settings.relay_numbers
+        relay = self._relay(hook)
         state: dict[str, Any] = {
             "turn": 0,
             "step": FIRST_STEP,

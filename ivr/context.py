@@ -65,10 +65,6 @@ class CallContext:
     def relay(self) -> bool:
         return self.channel is Channel.RELAY
 
-    @property
-    def subscriber_id(self) -> str | None:
-        return self.state.get("sub")
-
     @cached_property
     def account(self) -> AccountSummary:
         """The verified member's account: read once, then spoken from the call's snapshot."""

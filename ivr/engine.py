@@ -76,10 +76,6 @@ def handle(ctx: CallContext, event: Event) -> Turn:
     return _follow(ctx, step.handle(ctx, keys))
 
 
-def repeat(ctx: CallContext) -> Turn:
-    return Turn((), _ask(ctx))
-
-
 def _ask(ctx: CallContext) -> Ask:
     step = STEPS[ctx.step]
     if step.ask is None:
@@ -107,8 +103,6 @@ def _follow(ctx: CallContext, outcome: Outcome, said: tuple[Line, ...] = ()) -> 
         if following is None:
             return Turn(said, _ask(ctx))
         outcome = following
-        if isinstance(outcome, Go):
-            said, outcome = said + outcome.said, Go(outcome.step)
     raise RuntimeError(f"flow did not settle after step {ctx.step}")
 
 
@@ -150,5 +144,4 @@ def _representative(ctx: CallContext) -> Outcome:
 
 
 def _opening(ctx: CallContext) -> Opening:
-    now = ctx.now()
-    return Opening(ctx.services.hours.next_opening(now), now)
+    return Opening(ctx.now())

@@ -47,7 +47,6 @@ class Digits:
 class Opening:
     """When representatives are next available, worded relative to now."""
 
-    at: datetime
     now: datetime
 
 
@@ -118,7 +117,6 @@ class Step:
     ask: Callable[[Any], Ask] | None = None
     handle: Callable[[Any, str], Outcome] | None = None
     enter: Callable[[Any], Outcome | None] | None = None
-    menu_exit: str | None = None  # where '*'/'0' style escapes return after closed hours
 
 
 @dataclass(frozen=True)

@@ -72,7 +72,7 @@ class Catalog:
                 return speech.say_characters(code, lang)
             case Digits(digits):
                 return self._keys(digits, lang, relay)
-            case Opening(_, now):
+            case Opening(now):
                 return self._hours.say_next_opening(now, lang)
             case Term(key):
                 return self.raw(key, lang, relay)
