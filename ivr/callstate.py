@@ -64,6 +64,7 @@ class OpenCall:
     _secret_ttl: int
     secrets: dict[str, str] = field(default_factory=dict)
     _unsealed: bool = False
+    _as_read: dict[str, str] = field(default_factory=dict)
     _saved: tuple[dict[str, Any], Any] | None = None
 
     def unseal(self) -> dict[str, str]:
@@ -73,12 +74,14 @@ class OpenCall:
                 self.secrets = json.loads(self._fernet.decrypt(self._sealed, ttl=self._secret_ttl))
             except InvalidToken:
                 self.secrets = {}  # expired: the flow asks for the details again
+            self._as_read = dict(self.secrets)
         self._unsealed = True
         return self.secrets
 
     def save(self, state: dict[str, Any], secrets: dict[str, str]) -> None:
+        """Seal the secrets again only when the webhook changed them."""
         secret: Any = KEEP
-        if self._unsealed or secrets:
+        if secrets != self._as_read:
             secret = self._fernet.encrypt(json.dumps(secrets).encode()) if secrets else None
         state["sealed"] = bool(secrets) if secret is not KEEP else bool(self._sealed)
         self._saved = (state, secret)

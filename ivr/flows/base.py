@@ -62,6 +62,16 @@ def line(key: str, **params: Any) -> Line:
     return Line(key, params)
 
 
+def menu(key: str) -> Callable[[Any], Ask]:
+    """A step's `ask` for a one-key menu worded by one catalog entry."""
+    return lambda ctx: Ask((line(key),), Input.MENU)
+
+
+def value(key: str, **flags: bool) -> Callable[[Any], Ask]:
+    """A step's `ask` for a keyed value finished with '#' (flags: sensitive, costly)."""
+    return lambda ctx: Ask((line(key),), Input.VALUE, **flags)
+
+
 class Input(StrEnum):
     MENU = "menu"  # one key
     VALUE = "value"  # several keys finished with '#'

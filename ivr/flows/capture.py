@@ -7,7 +7,21 @@ authorization (bank). Full numbers go to the sealed secrets, never to the state.
 
 from __future__ import annotations
 
-from ivr.flows.base import Ask, Day, Digits, Go, Input, Money, Outcome, Retry, Step, Term, line
+from ivr.flows.base import (
+    Ask,
+    Day,
+    Digits,
+    Go,
+    Input,
+    Money,
+    Outcome,
+    Retry,
+    Step,
+    Term,
+    line,
+    menu,
+    value,
+)
 from ivr.flows.submit import answer_readback, chosen_amount, chosen_plan, submit
 from ivr.keyed import (
     InputError,
@@ -135,25 +149,21 @@ def _authorization(ctx, keys: str) -> Outcome:
     return answer_readback(ctx, keys, authorize)
 
 
-def _value(key: str, **flags):
-    return lambda ctx: Ask((line(key),), Input.VALUE, costly=True, **flags)
-
-
 STEPS = (
-    Step("card_number", ask=_value("card.number", sensitive=True), handle=_card_number),
-    Step("card_expiry", ask=_value("card.expiry"), handle=_card_expiry),
+    Step("card_number", ask=value("card.number", sensitive=True, costly=True), handle=_card_number),
+    Step("card_expiry", ask=value("card.expiry", costly=True), handle=_card_expiry),
     Step("card_security_code", ask=_security_code_ask, handle=_card_security_code),
-    Step("card_zip", ask=_value("card.zip"), handle=_card_zip),
+    Step("card_zip", ask=value("card.zip", costly=True), handle=_card_zip),
     Step(
         "bank_account_type",
-        ask=lambda ctx: Ask((line("bank.type"),), Input.MENU),
+        ask=menu("bank.type"),
         handle=_account_type,
     ),
-    Step("bank_routing", ask=_value("bank.routing"), handle=_routing),
-    Step("bank_account", ask=_value("bank.account", sensitive=True), handle=_account),
+    Step("bank_routing", ask=value("bank.routing", costly=True), handle=_routing),
+    Step("bank_account", ask=value("bank.account", sensitive=True, costly=True), handle=_account),
     Step(
         "bank_account_again",
-        ask=_value("bank.account_again", sensitive=True),
+        ask=value("bank.account_again", sensitive=True, costly=True),
         handle=_account_again,
     ),
     Step("bank_authorization", ask=_authorization_ask, handle=_authorization),

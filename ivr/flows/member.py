@@ -19,6 +19,8 @@ from ivr.flows.base import (
     Step,
     Term,
     line,
+    menu,
+    value,
 )
 from ivr.keyed import InputError, parse_birth_date, parse_subscriber_id
 from payments.api import Channel, PlanStatus, PlanSummary, VerifyResult
@@ -176,22 +178,14 @@ def _offer_agent(ctx, keys: str) -> Outcome:
     return Retry((line("error.choice"),))
 
 
-def _menu(key: str):
-    return lambda ctx: Ask((line(key),), Input.MENU)
-
-
-def _value(key: str, **flags):
-    return lambda ctx: Ask((line(key),), Input.VALUE, **flags)
-
-
 STEPS = (
     Step("greeting", ask=_greeting_ask, handle=_greeting),
     Step("identify", enter=_identify),
     Step("use_phone_account", ask=_phone_account_ask, handle=_phone_account),
-    Step("subscriber_id", ask=_value("subscriber_id.ask"), handle=_subscriber_id),
-    Step("birth_date", ask=_value("birth_date.ask", sensitive=True), handle=_birth_date),
-    Step("main_menu", ask=_menu("main_menu.ask"), handle=_main_menu),
+    Step("subscriber_id", ask=value("subscriber_id.ask"), handle=_subscriber_id),
+    Step("birth_date", ask=value("birth_date.ask", sensitive=True), handle=_birth_date),
+    Step("main_menu", ask=menu("main_menu.ask"), handle=_main_menu),
     Step("balance", enter=_balance),
     Step("recent_payments", enter=_recent_payments),
-    Step("offer_agent", ask=_menu("offer_agent.ask"), handle=_offer_agent),
+    Step("offer_agent", ask=menu("offer_agent.ask"), handle=_offer_agent),
 )

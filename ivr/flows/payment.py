@@ -17,6 +17,8 @@ from ivr.flows.base import (
     Step,
     Term,
     line,
+    menu,
+    value,
 )
 from ivr.flows.submit import answer_readback, chosen_amount, chosen_plan, submit
 from ivr.keyed import InputError, parse_amount
@@ -138,23 +140,17 @@ def _retry_payment(ctx, keys: str) -> Outcome:
     return Retry((line("error.choice"),))
 
 
-def _ask(key: str, kind: Input = Input.MENU, **flags):
-    return lambda ctx: Ask((line(key),), kind, **flags)
-
-
 STEPS = (
     Step("choose_plan", enter=_choose_plan_enter, ask=_choose_plan_ask, handle=_choose_plan),
     Step("choose_amount", ask=_choose_amount_ask, handle=_choose_amount),
-    Step(
-        "enter_amount", ask=_ask("pay.enter_amount", Input.VALUE, costly=True), handle=_enter_amount
-    ),
+    Step("enter_amount", ask=value("pay.enter_amount", costly=True), handle=_enter_amount),
     Step(
         "choose_method",
         enter=_choose_method_enter,
-        ask=_ask("pay.method_choice"),
+        ask=menu("pay.method_choice"),
         handle=_choose_method,
     ),
     Step("confirm_payment", ask=_confirm_card_ask, handle=_confirm),
     Step("payment_result", ask=_result_ask, handle=_result),
-    Step("retry_payment", ask=_ask("pay.retry_choice"), handle=_retry_payment),
+    Step("retry_payment", ask=menu("pay.retry_choice"), handle=_retry_payment),
 )
