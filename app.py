@@ -19,11 +19,11 @@ from ivr.hours import BusinessHours
 from ivr.kvstores import MemoryKeyValue, RedisKeyValue
 from ivr.prompts import Catalog
 from ivr.render import Renderer
-from payments.clock import system_clock
-from payments.db import make_engine, make_session_factory
-from payments.sandbox import SandboxGateway
-from payments.service import PaymentService
-from payments.unit_of_work import uow_factory_for
+from payments.domain.clock import system_clock
+from payments.gateways.sandbox import SandboxGateway
+from payments.services.service import PaymentService
+from payments.storage.db import make_engine, make_session_factory
+from payments.storage.unit_of_work import uow_factory_for
 
 
 @dataclass

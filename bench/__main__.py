@@ -30,7 +30,7 @@ from bench.database import (
 )
 from bench.measure import Figures, measure, members_needed
 from bench.servers import Server
-from payments.clock import eastern_date, system_clock
+from payments.domain.clock import eastern_date, system_clock
 
 MAX_CALLS = 5000
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from payments.billing import add_months, due_date_for
-from payments.demo import next_coverage_month
+from payments.domain.billing import add_months, due_date_for
+from payments.operations.demo import next_coverage_month
 
 FIRST_SUBSCRIBER = 700_000_000_000
 FIRST_BIRTHDAY = date(1940, 1, 1)

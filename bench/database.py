@@ -13,9 +13,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from bench import BenchError
-from payments.db import make_engine, make_session_factory, upgrade_database
-from payments.importer import import_accounts
-from payments.unit_of_work import uow_factory_for
+from payments.operations.importer import import_accounts
+from payments.storage.db import make_engine, make_session_factory, upgrade_database
+from payments.storage.unit_of_work import uow_factory_for
 
 DEFAULT_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"

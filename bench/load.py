@@ -12,8 +12,8 @@ from typing import TypeVar
 
 from bench import AUTH_TOKEN, BenchError
 from bench.accounts import APPROVED, Member, card_payment_script
-from ivr.phone import CallLog, HttpTransport, Phone, TransportError
-from ivr.phone.device import DEFAULT_TO, STATUS_PATH
+from devtools.phone import CallLog, HttpTransport, Phone, TransportError
+from devtools.phone.device import DEFAULT_TO, STATUS_PATH
 
 STRANGER = "+16175559999"  # a caller ID on no member's file: the caller keys the Subscriber ID
 REQUEST_TIMEOUT = 10.0

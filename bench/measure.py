@@ -12,8 +12,8 @@ from bench.accounts import Member
 from bench.cpu import tree_cpu_seconds
 from bench.load import Timings, pay_by_card, run_all, run_bare, run_calls
 from bench.servers import Server
-from ivr.phone import CallLog
-from ivr.phone.device import DEFAULT_TO
+from devtools.phone import CallLog
+from devtools.phone.device import DEFAULT_TO
 from ivr.speech import word_count
 
 WARM_UP_CALLS = 4  # one per caller thread, so both workers have served a whole call

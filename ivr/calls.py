@@ -17,7 +17,7 @@ from ivr.config import ConfigError, to_e164
 from ivr.context import CallContext, FlowServices
 from ivr.flows.base import Hangup, Transfer, line
 from ivr.render import Renderer, Rendering
-from payments.api import Channel
+from payments.domain.values import Channel
 
 log = logging.getLogger("ivr.calls")
 FIRST_STEP = "greeting"

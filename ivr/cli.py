@@ -22,8 +22,8 @@ def database_url() -> str:
 
 
 def _uow_factory() -> Any:
-    from payments.db import make_engine, make_session_factory
-    from payments.unit_of_work import uow_factory_for
+    from payments.storage.db import make_engine, make_session_factory
+    from payments.storage.unit_of_work import uow_factory_for
 
     return uow_factory_for(make_session_factory(make_engine(database_url())))
 
@@ -41,7 +41,7 @@ def db() -> None:
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Create the database or migrate it to the latest schema."""
-    from payments.db import upgrade_database
+    from payments.storage.db import upgrade_database
 
     upgrade_database(database_url())
     click.echo("database is up to date")
@@ -66,7 +66,7 @@ def normalize_phones(data: dict[str, Any]) -> None:
 
 
 def _import(data: dict[str, Any]) -> None:
-    from payments.importer import InvalidImport, import_accounts
+    from payments.operations.importer import InvalidImport, import_accounts
 
     normalize_phones(data)
     try:
@@ -92,8 +92,8 @@ def import_accounts_command(file: Any) -> None:
 @main.command("load-demo")
 def load_demo() -> None:
     """Load the demo members (dates relative to today) for trying the line."""
-    from payments.clock import eastern_date, system_clock
-    from payments.demo import demo_accounts
+    from payments.domain.clock import eastern_date, system_clock
+    from payments.operations.demo import demo_accounts
 
     _import(demo_accounts(eastern_date(system_clock())))
 
@@ -108,7 +108,7 @@ def account() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (the only format for now).")
 def account_show(subscriber_id: str, as_json: bool) -> None:
     """Print a member's plans, balances and payments."""
-    from payments.admin import account_as_json
+    from payments.operations.admin import account_as_json
 
     found = account_as_json(_uow_factory(), subscriber_id)
     if found is None:
@@ -123,8 +123,8 @@ def reconcile() -> None:
     Payments still pending after 15 minutes get the gateway's final answer; a charge that
     landed after the caller was told "not charged" is reversed, so what they heard stays true.
     """
-    from payments.reconcile import reconcile_payments
-    from payments.sandbox import SandboxGateway
+    from payments.gateways.sandbox import SandboxGateway
+    from payments.operations.reconcile import reconcile_payments
 
     report = reconcile_payments(_uow_factory(), SandboxGateway())
     click.echo(
@@ -155,7 +155,7 @@ def serve(host: str, port: int, workers: int) -> None:
 
 
 def _register_phone() -> None:
-    from ivr.phone import call
+    from devtools.phone import call
 
     main.add_command(call)
 

@@ -11,12 +11,12 @@ from typing import Any
 from ivr import snapshot
 from ivr.config import Settings
 from ivr.hours import BusinessHours
-from payments.api import AccountSummary, Channel
+from payments.domain.values import AccountSummary, Channel
 
 
 @dataclass(frozen=True)
 class FlowServices:
-    payments: Any  # payments.service.PaymentService
+    payments: Any  # payments.services.service.PaymentService
     settings: Settings
     hours: BusinessHours
     clock: Callable[[], datetime]

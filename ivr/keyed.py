@@ -10,7 +10,7 @@ import re
 from datetime import date
 from decimal import Decimal
 
-from payments.instruments import (
+from payments.domain.instruments import (
     CardBrand,
     aba_routing_valid,
     bank_account_valid,

@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from payments.api import AccountSummary, PlanStatus, PlanSummary
+from payments.domain.values import AccountSummary, PlanStatus, PlanSummary
 
 _DATES = ("due_date", "coverage_month", "coverage_start", "paid_through")
 _MONEY = ("balance", "past_due")

@@ -32,8 +32,8 @@ from ivr.keyed import (
     parse_security_code,
     parse_zip,
 )
-from payments.api import TelAuthorization
-from payments.instruments import card_brand
+from payments.domain.instruments import card_brand
+from payments.domain.values import TelAuthorization
 
 
 def _error(field: str, error: InputError) -> Retry:

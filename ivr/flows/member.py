@@ -23,7 +23,7 @@ from ivr.flows.base import (
     value,
 )
 from ivr.keyed import InputError, parse_birth_date, parse_subscriber_id
-from payments.api import Channel, PlanStatus, PlanSummary, VerifyResult
+from payments.domain.values import Channel, PlanStatus, PlanSummary, VerifyResult
 
 
 def _greeting_ask(ctx) -> Ask:

@@ -6,7 +6,8 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from ivr.flows.base import Chars, Day, Go, Line, Money, Outcome, Retry, line
-from payments.api import (
+from payments.domain.instruments import AccountType, BankDetails, CardDetails, Instrument
+from payments.domain.values import (
     AmountNotAllowed,
     PaymentError,
     PaymentInProgress,
@@ -16,7 +17,6 @@ from payments.api import (
     PlanSummary,
     TelAuthorization,
 )
-from payments.instruments import AccountType, BankDetails, CardDetails, Instrument
 
 MAX_PAYMENT_TRIES = 3
 

@@ -15,13 +15,13 @@ import pytest
 from flask import Flask
 
 from app import create_app
+from devtools.phone import CallLog, Phone, WsgiTransport
 from ivr.config import Settings
 from ivr.kvstores import MemoryKeyValue
-from ivr.phone import CallLog, Phone, WsgiTransport
-from payments.db import make_engine, make_session_factory, upgrade_database
-from payments.demo import demo_accounts
-from payments.importer import import_accounts
-from payments.unit_of_work import uow_factory_for
+from payments.operations.demo import demo_accounts
+from payments.operations.importer import import_accounts
+from payments.storage.db import make_engine, make_session_factory, upgrade_database
+from payments.storage.unit_of_work import uow_factory_for
 
 EASTERN = ZoneInfo("America/New_York")
 TOKEN = "e2e-test-auth-token"
@@ -85,7 +85,7 @@ class Line:
 
     def statuses(self, subscriber_id: str) -> list[str]:
         """Every payment attempt on file, newest first, declined and failed included."""
-        from payments.admin import account_as_json
+        from payments.operations.admin import account_as_json
 
         engine = self.app.extensions["ivr"].db_engine
         shown = account_as_json(uow_factory_for(make_session_factory(engine)), subscriber_id)

@@ -8,11 +8,11 @@ import pytest
 from redis import Redis
 
 from app import create_app
+from devtools.phone import Phone, WsgiTransport
 from ivr.config import Settings
-from ivr.phone import Phone, WsgiTransport
-from payments.db import make_engine, make_uow_factory, upgrade_database
-from payments.demo import demo_accounts
-from payments.importer import import_accounts
+from payments.operations.demo import demo_accounts
+from payments.operations.importer import import_accounts
+from payments.storage.db import make_engine, make_uow_factory, upgrade_database
 from tests.conftest import TEST_REDIS_URL
 from tests.e2e.conftest import TOKEN, WEDNESDAY_MORNING, Clock
 from tests.e2e.test_card_and_bank_calls import ANA, ANA_DOB, LUIS, LUIS_DOB, card, signed_in

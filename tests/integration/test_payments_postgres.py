@@ -15,23 +15,27 @@ from alembic.migration import MigrationContext
 from psycopg.pq import TransactionStatus
 from sqlalchemy import delete, select, text
 
-from payments import audit, new_payment
-from payments import db as db_module
-from payments.api import (
+from payments.domain.instruments import CardDetails
+from payments.domain.values import (
     AmountNotAllowed,
     Channel,
     DeclineReason,
     PaymentRequest,
     PaymentStatus,
 )
-from payments.charging import ChargeResult
-from payments.db import make_engine, make_uow_factory, upgrade_database
-from payments.demo import demo_accounts
-from payments.gateway import GatewayResponse
-from payments.importer import import_accounts
-from payments.instruments import CardDetails
-from payments.ledger import plan_ledger
-from payments.models import (
+from payments.gateways.base import GatewayResponse
+from payments.gateways.sandbox import SandboxGateway
+from payments.operations.demo import demo_accounts
+from payments.operations.importer import import_accounts
+from payments.services.charging import ChargeResult
+from payments.services.recording import answer_changes, write_changes
+from payments.services.service import PaymentService
+from payments.services.submission import Reserver
+from payments.storage import audit, new_payment
+from payments.storage import db as db_module
+from payments.storage.db import make_engine, make_uow_factory, upgrade_database
+from payments.storage.ledger import plan_ledger
+from payments.storage.models import (
     AuditEvent,
     BankAuthorization,
     Base,
@@ -39,12 +43,8 @@ from payments.models import (
     PaymentAllocation,
     VerificationFailure,
 )
-from payments.recording import answer_changes, write_changes
-from payments.repository import lock_plan_of_payment
-from payments.sandbox import SandboxGateway
-from payments.service import PaymentService
-from payments.submission import Reserver
-from payments.testing import FakeClock
+from payments.storage.repository import lock_plan_of_payment
+from tests.doubles import FakeClock
 
 pytestmark = pytest.mark.integration
 

@@ -5,8 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from payments.api import PlanStatus
-from payments.billing import (
+from payments.domain.billing import (
     Bill,
     OverpaymentError,
     add_months,
@@ -19,6 +18,7 @@ from payments.billing import (
     past_due_total,
     status_after_payment,
 )
+from payments.domain.values import PlanStatus
 
 D = Decimal
 

@@ -14,7 +14,7 @@ from ivr.context import CallContext, FlowServices
 from ivr.hours import BusinessHours
 from ivr.prompts import Catalog
 from ivr.render import Renderer
-from payments.api import (
+from payments.domain.values import (
     AccountSummary,
     Channel,
     PaymentOutcome,

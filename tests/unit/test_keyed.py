@@ -19,7 +19,7 @@ from ivr.keyed import (
     parse_subscriber_id,
     parse_zip,
 )
-from payments.instruments import CardBrand
+from payments.domain.instruments import CardBrand
 
 TODAY = date(2026, 11, 25)
 keys = st.text(alphabet="0123456789*# ", max_size=40)

@@ -10,18 +10,18 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import select, text
 
-from payments import audit
-from payments.admin import account_as_json
-from payments.api import Channel, PaymentRequest
-from payments.db import make_engine, upgrade_database
-from payments.demo import demo_accounts
-from payments.importer import import_accounts
-from payments.instruments import CardDetails
-from payments.models import AuditEvent, Base
-from payments.sandbox import SandboxGateway
-from payments.service import PaymentService
-from payments.testing import FakeClock, migrated_sqlite
-from payments.verification import locked_until
+from payments.domain.instruments import CardDetails
+from payments.domain.values import Channel, PaymentRequest
+from payments.gateways.sandbox import SandboxGateway
+from payments.operations.admin import account_as_json
+from payments.operations.demo import demo_accounts
+from payments.operations.importer import import_accounts
+from payments.services.service import PaymentService
+from payments.services.verification import locked_until
+from payments.storage import audit
+from payments.storage.db import make_engine, upgrade_database
+from payments.storage.models import AuditEvent, Base
+from tests.doubles import FakeClock, migrated_sqlite
 
 NOW = datetime(2026, 11, 10, 15, 0, tzinfo=UTC)
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from payments.api import DeclineReason
-from payments.charging import charge_truthfully
-from payments.confirmation import ALPHABET, LENGTH, is_confirmation, new_confirmation
-from payments.gateway import ChargeRequest, GatewayResponse
-from payments.instruments import AccountType, BankDetails, CardDetails
-from payments.sandbox import SandboxGateway, settlement_fate
-from payments.testing import FlakyGateway
+from payments.domain.confirmation import ALPHABET, LENGTH, is_confirmation, new_confirmation
+from payments.domain.instruments import AccountType, BankDetails, CardDetails
+from payments.domain.values import DeclineReason
+from payments.gateways.base import ChargeRequest, GatewayResponse
+from payments.gateways.sandbox import SandboxGateway, settlement_fate
+from payments.services.charging import charge_truthfully
+from tests.doubles import FlakyGateway
 
 
 def card_charge(number: str, key: str = "k", code: str | None = None) -> ChargeRequest:

@@ -10,15 +10,15 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from payments.admin import account_as_json, import_accounts_file
-from payments.api import Channel, PaymentRequest, PlanStatus
-from payments.demo import demo_accounts, next_coverage_month
-from payments.importer import ImportReport, InvalidImport, import_accounts
-from payments.instruments import CardDetails
-from payments.models import Invoice, Member, MemberPhone, Plan
-from payments.sandbox import SandboxGateway
-from payments.service import PaymentService
-from payments.testing import FakeClock, migrated_sqlite
+from payments.domain.instruments import CardDetails
+from payments.domain.values import Channel, PaymentRequest, PlanStatus
+from payments.gateways.sandbox import SandboxGateway
+from payments.operations.admin import account_as_json, import_accounts_file
+from payments.operations.demo import demo_accounts, next_coverage_month
+from payments.operations.importer import ImportReport, InvalidImport, import_accounts
+from payments.services.service import PaymentService
+from payments.storage.models import Invoice, Member, MemberPhone, Plan
+from tests.doubles import FakeClock, migrated_sqlite
 
 TODAY = date(2026, 11, 10)
 NOW = datetime(2026, 11, 10, 15, 0, tzinfo=UTC)

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from payments.money import (
+from payments.domain.money import (
     MoneyFormatError,
     cents,
     format_amount,

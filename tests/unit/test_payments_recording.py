@@ -1,17 +1,17 @@
-"""Recording a gateway answer, worked out without a database (payments.recording)."""
+"""Recording a gateway answer, worked out without a database (payments.services.recording)."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from payments.accounts import outcome_of
-from payments.api import DeclineReason, PaymentStatus, PlanStatus
-from payments.billing import Bill
-from payments.charging import ChargeResult
-from payments.gateway import GatewayResponse
-from payments.ledger import PlanLedger
-from payments.recording import answer_changes
+from payments.domain.billing import Bill
+from payments.domain.values import DeclineReason, PaymentStatus, PlanStatus
+from payments.gateways.base import GatewayResponse
+from payments.services.accounts import outcome_of
+from payments.services.charging import ChargeResult
+from payments.services.recording import answer_changes
+from payments.storage.ledger import PlanLedger
 
 D = Decimal
 NOW = datetime(2026, 11, 10, 15, 0, tzinfo=UTC)

@@ -8,8 +8,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from payments import new_payment
-from payments.api import (
+from payments.domain.confirmation import is_confirmation
+from payments.domain.instruments import CardDetails
+from payments.domain.values import (
     AmountNotAllowed,
     Channel,
     DeclineReason,
@@ -23,14 +24,13 @@ from payments.api import (
     UnknownSubscriber,
     VerifyResult,
 )
-from payments.confirmation import is_confirmation
-from payments.demo import demo_accounts
-from payments.importer import import_accounts
-from payments.instruments import CardDetails
-from payments.models import AuditEvent, Payment, PaymentAllocation, Plan
-from payments.sandbox import SandboxGateway
-from payments.service import PaymentService
-from payments.testing import FakeClock, migrated_sqlite
+from payments.gateways.sandbox import SandboxGateway
+from payments.operations.demo import demo_accounts
+from payments.operations.importer import import_accounts
+from payments.services.service import PaymentService
+from payments.storage import new_payment
+from payments.storage.models import AuditEvent, Payment, PaymentAllocation, Plan
+from tests.doubles import FakeClock, migrated_sqlite
 
 D = Decimal
 NOV_10 = datetime(2026, 11, 10, 15, 0, tzinfo=UTC)  # 10:00 in Boston; M = December 2026

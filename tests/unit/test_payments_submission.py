@@ -10,7 +10,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import inspect, select, text
 
-from payments.api import (
+from payments.domain.instruments import AccountType, BankDetails, CardDetails
+from payments.domain.values import (
     AmountNotAllowed,
     AuthorizationRequired,
     Channel,
@@ -20,14 +21,13 @@ from payments.api import (
     PaymentStatus,
     TelAuthorization,
 )
-from payments.demo import demo_accounts
-from payments.importer import import_accounts
-from payments.instruments import AccountType, BankDetails, CardDetails
-from payments.models import BankAuthorization, Payment
-from payments.reconcile import reconcile_payments
-from payments.sandbox import SandboxGateway, settlement_fate
-from payments.service import PaymentService
-from payments.testing import FakeClock, FlakyGateway, migrated_sqlite
+from payments.gateways.sandbox import SandboxGateway, settlement_fate
+from payments.operations.demo import demo_accounts
+from payments.operations.importer import import_accounts
+from payments.operations.reconcile import reconcile_payments
+from payments.services.service import PaymentService
+from payments.storage.models import BankAuthorization, Payment
+from tests.doubles import FakeClock, FlakyGateway, migrated_sqlite
 
 D = Decimal
 NOW = datetime(2026, 11, 10, 15, 0, tzinfo=UTC)

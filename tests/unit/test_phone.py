@@ -15,7 +15,7 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml.voice_response import Gather, VoiceResponse
 from werkzeug.serving import make_server
 
-from ivr.phone import (
+from devtools.phone import (
     Answered,
     Gathered,
     HttpTransport,
@@ -29,8 +29,8 @@ from ivr.phone import (
     call,
     parse_entry,
 )
-from ivr.phone.gather import collect
-from ivr.phone.script import Keys
+from devtools.phone.gather import collect
+from devtools.phone.script import Keys
 
 TOKEN = "test-auth-token"
 Handler = Callable[[dict[str, str]], "str | tuple[str, int]"]

@@ -1,0 +1,4 @@
+"""Development tools: the terminal phone.
+
+Tests and `ivr call` import them; the service never does.
+"""

@@ -1,0 +1,1 @@
+"""Rules and values: money, billing rules, instruments, limits. Imports nothing outside."""

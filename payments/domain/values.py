@@ -1,0 +1,176 @@
+"""What the payments core offers its callers (the IVR flows, the agent console, the CLI).
+
+Plain values only: callers never see ORM objects or sessions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from payments.domain.instruments import Instrument
+
+
+class PlanStatus(StrEnum):
+    PENDING = "pending"  # new enrolment waiting for its first (binder) payment
+    ACTIVE = "active"  # covered and current
+    GRACE = "grace"  # past due, inside the grace period
+    TERMINATED = "terminated"  # coverage ended
+
+
+class PaymentStatus(StrEnum):
+    PENDING = "pending"  # recorded, gateway answer not yet final; its amount is reserved
+    APPROVED = "approved"  # gateway accepted it; credited to invoices the same day
+    DECLINED = "declined"  # gateway refused it; nothing charged
+    FAILED = "failed"  # gateway error; nothing charged
+    SETTLED = "settled"  # bank debit settled (funds received)
+    RETURNED = "returned"  # bank debit returned at settlement (R01, R02, ...); credit reversed
+    REFUNDED = "refunded"  # money given back after approval
+
+
+class Channel(StrEnum):
+    VOICE = "voice"
+    RELAY = "relay"
+    AGENT = "agent"
+
+
+class DeclineReason(StrEnum):
+    GENERIC = "generic"
+    INSUFFICIENT_FUNDS = "insufficient_funds"
+    EXPIRED_CARD = "expired_card"
+    INCORRECT_SECURITY_CODE = "incorrect_security_code"
+    PROCESSING_ERROR = "processing_error"  # gateway failure: nothing charged
+    INVALID_ACCOUNT = "invalid_account"
+
+
+class VerifyResult(StrEnum):
+    OK = "ok"
+    MISMATCH = "mismatch"
+    LOCKED = "locked"
+
+
+@dataclass(frozen=True)
+class Verification:
+    result: VerifyResult
+    locked_until: datetime | None = None
+    account: AccountSummary | None = None  # when OK and asked for along with the verification
+
+
+@dataclass(frozen=True)
+class Identification:
+    """A keyed Subscriber ID: is there such a member, and is self-service locked for it?"""
+
+    exists: bool
+    locked_until: datetime | None  # counted for unknown IDs too (failures are per ID)
+
+
+@dataclass(frozen=True)
+class PlanSummary:
+    plan_id: str
+    kind: str  # "health" | "dental"
+    name: str
+    carrier: str
+    status: PlanStatus
+    balance: Decimal  # all open invoice amounts, less payments in flight: the most payable now
+    due_date: date | None  # due date of the oldest open invoice
+    coverage_month: date | None  # first day of the month the oldest open invoice pays for
+    past_due: Decimal  # open amount of invoices whose due date has passed
+    coverage_start: date | None  # pending plan: start date if paid in full today
+    paid_through: date | None  # last day of the last month paid in full
+
+
+@dataclass(frozen=True)
+class AccountSummary:
+    subscriber_id: str
+    first_name: str
+    language: str
+    plans: tuple[PlanSummary, ...]
+
+    def plan(self, plan_id: str) -> PlanSummary:
+        return next(p for p in self.plans if p.plan_id == plan_id)
+
+    @property
+    def payable_plans(self) -> tuple[PlanSummary, ...]:
+        return tuple(p for p in self.plans if p.balance > 0)
+
+
+@dataclass(frozen=True)
+class TelAuthorization:
+    """A NACHA telephone (TEL) authorization exactly as read to the caller."""
+
+    text: str
+    accepted_at: datetime
+    call_sid: str
+    accepting_key: str
+
+
+@dataclass(frozen=True)
+class PaymentRequest:
+    subscriber_id: str
+    plan_id: str
+    amount: Decimal
+    instrument: Instrument
+    channel: Channel
+    idempotency_key: str
+    call_sid: str | None = None
+    agent_id: str | None = None
+    authorization: TelAuthorization | None = None  # required for bank debits
+
+
+@dataclass(frozen=True)
+class PaymentOutcome:
+    status: PaymentStatus
+    charged: bool  # the truth the caller is told: was money taken?
+    confirmation: str | None
+    decline_reason: DeclineReason | None
+    plan_status: PlanStatus
+    remaining_balance: Decimal
+    coverage_start: date | None  # set when this payment activated a pending plan
+    paid_through: date | None
+
+
+@dataclass(frozen=True)
+class PaymentView:
+    confirmation: str
+    plan_id: str
+    kind: str
+    amount: Decimal
+    status: PaymentStatus
+    method: str  # "card" | "bank"
+    last4: str
+    channel: Channel
+    created_at: datetime
+
+
+class PaymentError(Exception):
+    """A request the core refuses before anything is charged."""
+
+
+class UnknownPlan(PaymentError):
+    pass
+
+
+class AmountNotAllowed(PaymentError):
+    """Zero, negative, or more than the plan's balance."""
+
+
+class AuthorizationRequired(PaymentError):
+    """A bank debit without its TEL authorization."""
+
+
+class InvalidInstrument(PaymentError):
+    """Card or bank details that fail their checks (never quoting the numbers)."""
+
+
+class IdempotencyConflict(PaymentError):
+    """An idempotency key already used for a different plan or amount."""
+
+
+class PaymentInProgress(Exception):
+    """The same idempotency key is still being processed elsewhere; ask again shortly."""
+
+
+class UnknownSubscriber(LookupError):
+    """No member has this Subscriber ID."""

@@ -1,0 +1,1 @@
+"""Operator jobs and the account import: reconciliation, import, account views, demo data."""

@@ -1,0 +1,1 @@
+"""Services: what the channels call (verify, summarize, take a payment) over storage."""

@@ -1,0 +1,1 @@
+"""Storage: the SQL schema, its migrations, the unit of work and the queries."""
