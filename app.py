@@ -1,5 +1,5 @@
-"""The app factory: settings, database, call-state store, gateway and payments core are built
-here and handed down. Nothing is built at import time."""
+"""The app factory: settings, payments core, call-state store and webhook budget are built here
+and handed down. Nothing is built at import time."""
 
 from __future__ import annotations
 
@@ -19,11 +19,15 @@ from ivr.hours import BusinessHours
 from ivr.kvstores import MemoryKeyValue, RedisKeyValue
 from ivr.prompts import Catalog
 from ivr.render import Renderer
+from payments.bootstrap import PaymentsCore, build_core
 from payments.domain.clock import system_clock
-from payments.gateways.sandbox import SandboxGateway
+from payments.gateways.base import Gateway
 from payments.services.service import PaymentService
-from payments.storage.db import make_engine, make_session_factory
-from payments.storage.unit_of_work import uow_factory_for
+from webhooks.budget import Budget
+
+# Twilio's webhook bodies are a few kilobytes; anything much larger is refused before it is read.
+MAX_BODY_BYTES = 16 * 1024
+REDIS_TIMEOUT_SECONDS = 1.0
 
 
 @dataclass
@@ -31,27 +35,34 @@ class IvrServices:
     """Everything a request needs, built once per app."""
 
     settings: Settings
-    db_engine: Any
-    payments: PaymentService
+    core: PaymentsCore
     store: CallStore
     calls: CallHandler
+    budget: Budget
+
+    @property
+    def payments(self) -> PaymentService:
+        return self.core.service
+
+    @property
+    def db_engine(self) -> Any:
+        return self.core.engine
 
 
 def create_app(
     settings: Settings | None = None,
     *,
     clock: Callable[[], datetime] = system_clock,
-    gateway: Any = None,
+    gateway: Gateway | None = None,
     kv: KeyValue | None = None,
     hours: BusinessHours | None = None,
+    budget: Budget | None = None,
 ) -> Flask:
     settings = settings or Settings.from_env()
     app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     logging.basicConfig(level=settings.log_level)
-    engine = make_engine(settings.database_url)
-    payments = PaymentService(
-        uow_factory_for(make_session_factory(engine)), gateway or SandboxGateway(), clock
-    )
+    core = build_core(settings.database_url, settings.gateway, clock, gateway)
     store = CallStore(
         kv or _key_value(settings),
         fernet_from(settings.twilio_auth_token, settings.call_state_key),
@@ -59,9 +70,9 @@ def create_app(
     )
     hours = hours or BusinessHours()
     renderer = Renderer(Catalog.load(hours), settings)
-    services = FlowServices(payments, settings, hours, clock, renderer.speak)
+    services = FlowServices(core.service, settings, hours, clock, renderer.speak)
     calls = CallHandler(store, services, renderer)
-    app.extensions["ivr"] = IvrServices(settings, engine, payments, store, calls)
+    app.extensions["ivr"] = IvrServices(settings, core, store, calls, budget or Budget())
     _register(app)
     return app
 
@@ -71,7 +82,11 @@ def _key_value(settings: Settings) -> KeyValue:
         return MemoryKeyValue(settings.call_state_ttl, settings.secret_ttl)
     import redis
 
-    client = redis.Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
+    client = redis.Redis.from_url(
+        settings.redis_url,
+        socket_timeout=REDIS_TIMEOUT_SECONDS,
+        socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+    )
     return RedisKeyValue(client, settings.call_state_ttl, settings.secret_ttl)
 
 

@@ -5,6 +5,9 @@ encrypted (Fernet) with a TTL of minutes, and are erased as soon as the gateway 
 A webhook holds the call's lock from load to save, so a redelivered webhook waits and then
 sees the turn already answered. With Redis that is two round trips per webhook: one script
 takes the lock and reads both keys, one writes them and releases the lock.
+
+When a call ends its state becomes a tombstone (ENDED) and its secret is deleted: a webhook
+still running for it cannot write either back, and a late one is answered with a hang-up.
 """
 
 from __future__ import annotations
@@ -23,10 +26,15 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 KEEP = object()  # commit: leave the secret as it is
+ENDED = b'{"ended":true}'  # the state of a call that has ended
 
 
 class StoreUnavailable(Exception):
     """The call-state store cannot be reached; the caller must be told and helped."""
+
+
+class CallBusy(StoreUnavailable):
+    """Another webhook of the same call holds its lock (a slow turn, or a redelivery)."""
 
 
 @dataclass(frozen=True)
@@ -40,7 +48,7 @@ class Held:
 
 class KeyValue(Protocol):
     def acquire(self, call_sid: str) -> Held: ...
-    def commit(self, call_sid: str, held: Held, state: bytes, secret: Any) -> None: ...
+    def commit(self, call_sid: str, held: Held, state: bytes, secret: Any) -> bool: ...
     def release(self, call_sid: str, held: Held) -> None: ...
     def forget(self, call_sid: str) -> None: ...
     def ping(self) -> bool: ...
@@ -58,37 +66,43 @@ def fernet_from(secret: str, explicit_key: str | None) -> Fernet:
 class OpenCall:
     """One webhook's view of a call while its lock is held."""
 
+    call_sid: str
     state: dict[str, Any] | None
-    _sealed: bytes | None
-    _fernet: Fernet
-    _secret_ttl: int
+    _held: Held
+    _store: CallStore
     secrets: dict[str, str] = field(default_factory=dict)
     _unsealed: bool = False
     _as_read: dict[str, str] = field(default_factory=dict)
-    _saved: tuple[dict[str, Any], Any] | None = None
+    committed: bool = False
+
+    @property
+    def ended(self) -> bool:
+        return self.state == {"ended": True}
 
     def unseal(self) -> dict[str, str]:
         """The call's card or bank numbers, decrypted only when a step needs them."""
-        if not self._unsealed and self._sealed:
-            try:
-                self.secrets = json.loads(self._fernet.decrypt(self._sealed, ttl=self._secret_ttl))
-            except InvalidToken:
-                self.secrets = {}  # expired: the flow asks for the details again
+        if not self._unsealed and self._held.secret:
+            self.secrets = self._store.unseal(self._held.secret)
             self._as_read = dict(self.secrets)
         self._unsealed = True
         return self.secrets
 
-    def save(self, state: dict[str, Any], secrets: dict[str, str]) -> None:
-        """Seal the secrets again only when the webhook changed them."""
+    def save(self, state: dict[str, Any], secrets: dict[str, str]) -> bool:
+        """Write the state (and the secrets, sealed again only if changed) and release the
+        lock; False when the call ended meanwhile and nothing was written. Raises
+        StoreUnavailable when the store fails."""
         secret: Any = KEEP
         if secrets != self._as_read:
-            secret = self._fernet.encrypt(json.dumps(secrets).encode()) if secrets else None
-        state["sealed"] = bool(secrets) if secret is not KEEP else bool(self._sealed)
-        self._saved = (state, secret)
+            secret = self._store.seal(secrets) if secrets else None
+        state["sealed"] = bool(secrets) if secret is not KEEP else bool(self._held.secret)
+        blob = json.dumps(state, separators=(",", ":")).encode()
+        written = self._store.kv.commit(self.call_sid, self._held, blob, secret)
+        self.committed = True
+        return written
 
 
 class CallStore:
-    """Opens a call under its lock, and saves it back when the webhook has answered."""
+    """Opens a call under its lock; the webhook saves it when it has answered."""
 
     def __init__(self, kv: KeyValue, fernet: Fernet, secret_ttl: int) -> None:
         self.kv = kv
@@ -99,17 +113,27 @@ class CallStore:
     def open(self, call_sid: str) -> Iterator[OpenCall]:
         held = self.kv.acquire(call_sid)
         state = json.loads(held.state) if held.state else None
-        call = OpenCall(state, held.secret, self._fernet, self._secret_ttl)
+        call = OpenCall(call_sid, state, held, self)
         try:
             yield call
-        except BaseException:
+        finally:
+            if not call.committed:
+                self._release(call_sid, held)
+
+    def _release(self, call_sid: str, held: Held) -> None:
+        try:
             self.kv.release(call_sid, held)
-            raise
-        if call._saved is None:
-            self.kv.release(call_sid, held)
-            return
-        state, secret = call._saved
-        self.kv.commit(call_sid, held, json.dumps(state, separators=(",", ":")).encode(), secret)
+        except StoreUnavailable:
+            pass  # the lock expires by itself; the webhook's own answer matters more
+
+    def seal(self, secrets: dict[str, str]) -> bytes:
+        return self._fernet.encrypt(json.dumps(secrets).encode())
+
+    def unseal(self, sealed: bytes) -> dict[str, str]:
+        try:
+            return json.loads(self._fernet.decrypt(sealed, ttl=self._secret_ttl))
+        except InvalidToken:
+            return {}  # expired: the flow asks for the details again
 
     def load(self, call_sid: str) -> dict[str, Any] | None:
         """Read a call's state (for tests and tools); takes and releases the lock."""
@@ -117,6 +141,7 @@ class CallStore:
             return call.state
 
     def forget(self, call_sid: str) -> None:
+        """The call ended: leave a tombstone and erase its secrets."""
         self.kv.forget(call_sid)
 
 
@@ -129,6 +154,6 @@ def wait_for(attempt: Any, timeout: float, what: str) -> Any:
     deadline = time.monotonic() + timeout
     while (result := attempt()) is None:
         if time.monotonic() > deadline:
-            raise StoreUnavailable(f"{what} is busy")
+            raise CallBusy(f"{what} is busy")
         time.sleep(0.01)
     return result

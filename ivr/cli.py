@@ -3,29 +3,40 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import click
 
-from ivr.config import DEFAULT_DATABASE_URL, ConfigError, Settings, to_e164
+from ivr.config import ConfigError, Settings, to_e164
 
 
-def database_url() -> str:
-    """DATABASE_URL, or the embedded SQLite file (its folder created on first use)."""
-    url = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+def settings() -> Settings:
+    """The same settings the server reads; operator commands need no Twilio token."""
+    try:
+        found = Settings.from_env(for_webhooks=False)
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from error
+    url = found.database_url
     if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    return url
+    return found
 
 
-def _uow_factory() -> Any:
-    from payments.storage.db import make_engine, make_session_factory
-    from payments.storage.unit_of_work import uow_factory_for
+@contextmanager
+def core() -> Iterator[Any]:
+    """The payments core, built as the server builds it (payments.bootstrap)."""
+    from payments.bootstrap import build_core
 
-    return uow_factory_for(make_session_factory(make_engine(database_url())))
+    configured = settings()
+    built = build_core(configured.database_url, configured.gateway)
+    try:
+        yield built
+    finally:
+        built.close()
 
 
 @click.group()
@@ -43,7 +54,7 @@ def db_upgrade() -> None:
     """Create the database or migrate it to the latest schema."""
     from payments.storage.db import upgrade_database
 
-    upgrade_database(database_url())
+    upgrade_database(settings().database_url)
     click.echo("database is up to date")
 
 
@@ -70,7 +81,8 @@ def _import(data: dict[str, Any]) -> None:
 
     normalize_phones(data)
     try:
-        report = import_accounts(_uow_factory(), data)
+        with core() as payments:
+            report = import_accounts(payments.uow, data)
     except InvalidImport as error:
         raise click.ClickException(f"nothing was imported: {error}") from error
     click.echo(f"imported: {report.created} created, {report.updated} updated")
@@ -110,29 +122,48 @@ def account_show(subscriber_id: str, as_json: bool) -> None:
     """Print a member's plans, balances and payments."""
     from payments.operations.admin import account_as_json
 
-    found = account_as_json(_uow_factory(), subscriber_id)
+    with core() as payments:
+        found = account_as_json(payments.uow, subscriber_id)
     if found is None:
         raise click.ClickException(f"no member with Subscriber ID {subscriber_id}")
     click.echo(json.dumps(found, indent=2))
 
 
 @main.command()
-def reconcile() -> None:
-    """Settle payments a gateway outage left open; run every few minutes (cron or a timer).
+@click.option("--every", type=click.FloatRange(min=5), help="Run every N seconds until stopped.")
+@click.option(
+    "--stale-after",
+    type=click.FloatRange(min=0),
+    default=300,
+    show_default=True,
+    help="Seconds a payment must sit untouched before it is settled here.",
+)
+def reconcile(every: float | None, stale_after: float) -> None:
+    """Settle payments a crash or an outage left open; run on a schedule (see README).
 
-    Payments still pending after 15 minutes get the gateway's final answer; a charge that
-    landed after the caller was told "not charged" is reversed, so what they heard stays true.
+    Payments still pending get the processor's final answer; a charge that landed after the
+    caller was told "not charged" is reversed, so what they heard stays true. Exits 1 when the
+    processor could not be asked about some payment (run again later).
     """
-    from payments.gateways.sandbox import SandboxGateway
-    from payments.operations.reconcile import reconcile_payments
+    from datetime import timedelta
 
-    report = reconcile_payments(_uow_factory(), SandboxGateway())
-    click.echo(
-        f"resolved {report.resolved}, reversed {report.reversed}, "
-        f"confirmed not charged {report.confirmed}, still unknown {report.still_unknown}"
-    )
-    if report.still_unknown:
-        sys.exit(1)
+    from payments.operations.reconcile import reconcile_every, reconcile_payments
+
+    with core() as payments:
+
+        def run_once() -> int:
+            report = reconcile_payments(
+                payments.uow, payments.gateway, stale_after=timedelta(seconds=stale_after)
+            )
+            click.echo(
+                f"resolved {report.resolved}, reversed {report.reversed}, "
+                f"confirmed not charged {report.confirmed}, still unknown {report.still_unknown}"
+            )
+            return report.still_unknown
+
+        if every is None:
+            sys.exit(1 if run_once() else 0)
+        reconcile_every(every, run_once)
 
 
 @main.command()
@@ -144,10 +175,10 @@ def serve(host: str, port: int, workers: int) -> None:
     from ivr.server import run
 
     try:
-        settings = Settings.from_env()
+        server_settings = Settings.from_env()
     except ConfigError as error:
         raise click.ClickException(str(error)) from error
-    if workers > 1 and not settings.redis_url:
+    if workers > 1 and not server_settings.redis_url:
         raise click.ClickException(
             "--workers above 1 needs REDIS_URL: the embedded call-state store is per process"
         )

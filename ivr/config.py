@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 
 import phonenumbers
 
+from payments.gateways.registry import GATEWAYS
+
 DEFAULT_DATABASE_URL = "sqlite:///instance/ivr.sqlite3"
 
 
@@ -48,6 +50,13 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
     return value
 
 
+def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = env.get(name) or default
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+    return value
+
+
 def _numbers(env: Mapping[str, str], name: str) -> frozenset[str]:
     raw = env.get(name, "")
     return frozenset(to_e164(part.strip()) for part in raw.split(",") if part.strip())
@@ -72,15 +81,18 @@ class Settings:
     call_state_ttl: int = 3600
     secret_ttl: int = 900
     call_state_key: str | None = None
+    gateway: str = "sandbox"
+    processor_wait: float = 3.0  # seconds a webhook waits for the processor before a hold
     payee_name: str = "the Massachusetts Health Connector"
     service_phone: str = "1-877-623-6765"
     log_level: str = "INFO"
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+    def from_env(cls, env: Mapping[str, str] | None = None, for_webhooks: bool = True) -> Settings:
+        """Settings from `env`; `for_webhooks` (the server) also requires TWILIO_AUTH_TOKEN."""
         env = os.environ if env is None else env
         token = env.get("TWILIO_AUTH_TOKEN", "")
-        if not token:
+        if not token and for_webhooks:
             raise ConfigError(
                 "TWILIO_AUTH_TOKEN is required: webhooks are rejected unless Twilio signs them"
             )
@@ -102,6 +114,7 @@ class Settings:
             call_state_ttl=_int(env, "CALL_STATE_TTL", 3600, 300),
             secret_ttl=_int(env, "CARD_DATA_TTL", 900, 60),
             call_state_key=env.get("CALL_STATE_KEY") or None,
+            gateway=_choice(env, "GATEWAY", "sandbox", tuple(GATEWAYS)),
             payee_name=env.get("PAYEE_NAME") or "the Massachusetts Health Connector",
             service_phone=env.get("SERVICE_PHONE") or "1-877-623-6765",
             log_level=env.get("LOG_LEVEL") or "INFO",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -23,16 +24,32 @@ class FlowServices:
     speak: Callable[..., str]  # the exact words a tuple of Lines is spoken as (for records)
 
 
+ANSWER_MARGIN = 1.0  # seconds a webhook keeps for rendering and saving after waiting
+
+
 class CallContext:
     """One call's mutable state for the length of a webhook."""
 
     def __init__(
-        self, call_sid: str, state: dict[str, Any], secrets: dict[str, str], services: FlowServices
+        self,
+        call_sid: str,
+        state: dict[str, Any],
+        secrets: dict[str, str],
+        services: FlowServices,
+        deadline: float | None = None,
     ) -> None:
         self.call_sid = call_sid
         self.state = state
         self.secrets = secrets
         self.services = services
+        self.deadline = deadline  # time.monotonic() by which the webhook must answer
+
+    def processor_wait(self) -> float:
+        """How long this webhook may still wait for the processor before a hold."""
+        wait = self.settings.processor_wait
+        if self.deadline is not None:
+            wait = min(wait, self.deadline - time.monotonic() - ANSWER_MARGIN)
+        return max(0.0, wait)
 
     @property
     def payments(self) -> Any:

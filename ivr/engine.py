@@ -15,6 +15,7 @@ from ivr.flows.base import (
     Ask,
     Go,
     Hangup,
+    Hold,
     Line,
     Opening,
     Outcome,
@@ -22,6 +23,7 @@ from ivr.flows.base import (
     Transfer,
     line,
 )
+from ivr.flows.money import goodbye_lines
 from ivr.spoken_digits import speech_to_keys
 
 MAX_FAILURES = 3
@@ -31,20 +33,22 @@ RELAY_SILENCES = 8  # relay: after this many, connect to a representative rather
 
 @dataclass(frozen=True)
 class Turn:
-    """What the caller hears now and what happens after it."""
+    """What the caller hears now (every word of it in `said`) and what happens after it."""
 
     said: tuple[Line, ...]
-    then: Ask | Transfer | Hangup
+    then: Ask | Transfer | Hangup | Hold
 
 
 @dataclass(frozen=True)
 class Event:
     keys: str | None = None
     speech: str | None = None
+    hold: bool = False  # a Hold came back: poll the step
+    resumed: bool = False  # the webhook that took this turn's input ran out of time
 
     @property
     def silent(self) -> bool:
-        return not self.keys and not self.speech
+        return not (self.keys or self.speech or self.hold or self.resumed)
 
 
 def start(ctx: CallContext, first_step: str) -> Turn:
@@ -53,6 +57,10 @@ def start(ctx: CallContext, first_step: str) -> Turn:
 
 
 def handle(ctx: CallContext, event: Event) -> Turn:
+    if event.hold or (event.resumed and STEPS[ctx.step].poll is not None):
+        return _follow(ctx, _poll(ctx))
+    if event.resumed:
+        return Turn((line("error.slow"),), _ask(ctx))
     if event.silent:
         return _silence(ctx)
     ctx.state["silences"] = 0
@@ -76,6 +84,13 @@ def handle(ctx: CallContext, event: Event) -> Turn:
     return _follow(ctx, step.handle(ctx, keys))
 
 
+def _poll(ctx: CallContext) -> Outcome:
+    poll = STEPS[ctx.step].poll
+    if poll is None:
+        raise LookupError(f"step {ctx.step} holds for nothing")
+    return poll(ctx)
+
+
 def _ask(ctx: CallContext) -> Ask:
     step = STEPS[ctx.step]
     if step.ask is None:
@@ -87,13 +102,16 @@ def _follow(ctx: CallContext, outcome: Outcome, said: tuple[Line, ...] = ()) -> 
     for _ in range(len(STEPS) + 1):  # a flow that loops without asking is a bug, not a hang
         said += outcome.said
         if isinstance(outcome, Hangup):
-            return Turn(said, outcome)
+            return Turn(said, Hangup())
+        if isinstance(outcome, Hold):
+            ctx.state["step"] = outcome.step
+            return Turn(said, Hold(outcome.step))
         if isinstance(outcome, Retry):
             return _retry(ctx, Retry(said))
         if isinstance(outcome, Transfer):
             outcome = _representative(ctx)
             if isinstance(outcome, Transfer):
-                return Turn(said + outcome.said, outcome)
+                return Turn(said + outcome.said, Transfer())
             continue
         if outcome.step != ctx.step:
             ctx.state.setdefault("fails", {}).pop(outcome.step, None)
@@ -123,7 +141,7 @@ def _silence(ctx: CallContext) -> Turn:
         if ctx.relay and silences >= RELAY_SILENCES:
             return _follow(ctx, Transfer((line("silence.connecting"),)))
         if not ctx.relay and silences > OFFER_AFTER_SILENCES:
-            return Turn((line("goodbye.silence"),), Hangup())
+            return Turn(goodbye_lines(ctx), Hangup())
     elif silences >= OFFER_AFTER_SILENCES:
         ctx.state["resume"] = ctx.step
         return _follow(ctx, Go("offer_agent", (line("silence.offer"),)))

@@ -7,7 +7,7 @@ import threading
 import time
 from typing import Any
 
-from ivr.callstate import KEEP, Held, StoreUnavailable, new_token, wait_for
+from ivr.callstate import ENDED, KEEP, CallBusy, Held, StoreUnavailable, new_token, wait_for
 
 # KEYS: lock, state, secret. ARGV: token, lock ms.
 _ACQUIRE = """
@@ -16,9 +16,12 @@ if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
 end
 return {0}
 """
-# KEYS: lock, state, secret. ARGV: token, state, ttl, secret mode (keep|set|del), secret, ttl.
+# KEYS: lock, state, secret. ARGV: token, state, ttl, secret mode (keep|set|del), secret, ttl,
+# tombstone. Returns 1 when written, 2 when the call has ended (nothing written), 0 when the lock
+# was lost.
 _COMMIT = """
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if redis.call('GET', KEYS[2]) == ARGV[7] then redis.call('DEL', KEYS[1]) return 2 end
 redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3])
 if ARGV[4] == 'set' then redis.call('SET', KEYS[3], ARGV[5], 'EX', ARGV[6])
 elseif ARGV[4] == 'del' then redis.call('DEL', KEYS[3]) end
@@ -26,20 +29,38 @@ redis.call('DEL', KEYS[1])
 return 1
 """
 _RELEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end"
+# KEYS: state, secret. ARGV: tombstone, ttl.
+_FORGET = """
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+redis.call('DEL', KEYS[2])
+return 1
+"""
 
 
 def _keys(call_sid: str) -> list[str]:
     return [f"lock:{call_sid}", f"call:{call_sid}", f"secret:{call_sid}"]
 
 
+LOCK_SECONDS = 15.0  # a webhook holding a call's lock longer than this has lost it
+WAIT_SECONDS = 2.0  # how long a webhook waits for another of the same call to finish
+
+
 class RedisKeyValue:
-    def __init__(self, client: Any, ttl: int, secret_ttl: int, lock_seconds: float = 15) -> None:
+    def __init__(
+        self,
+        client: Any,
+        ttl: int,
+        secret_ttl: int,
+        lock_seconds: float = LOCK_SECONDS,
+        wait_seconds: float = WAIT_SECONDS,
+    ) -> None:
         self._redis = client
         self._ttl, self._secret_ttl = ttl, secret_ttl
-        self._lock_seconds = lock_seconds
+        self._lock_seconds, self._wait_seconds = lock_seconds, min(wait_seconds, lock_seconds)
         self._acquire = client.register_script(_ACQUIRE)
         self._commit = client.register_script(_COMMIT)
         self._release = client.register_script(_RELEASE)
+        self._forget = client.register_script(_FORGET)
 
     def _run(self, script: Any, keys: list[str], args: list[Any]) -> Any:
         import redis
@@ -58,20 +79,22 @@ class RedisKeyValue:
                 return None
             return Held(token, reply[1] or None, reply[2] or None)
 
-        return wait_for(attempt, self._lock_seconds, f"call {call_sid}")
+        return wait_for(attempt, self._wait_seconds, f"call {call_sid}")
 
-    def commit(self, call_sid: str, held: Held, state: bytes, secret: Any) -> None:
+    def commit(self, call_sid: str, held: Held, state: bytes, secret: Any) -> bool:
         mode = "keep" if secret is KEEP else ("del" if secret is None else "set")
         blob = secret if mode == "set" else b""
-        args = [held.token, state, self._ttl, mode, blob, self._secret_ttl]
-        if not self._run(self._commit, _keys(call_sid), args):
+        args = [held.token, state, self._ttl, mode, blob, self._secret_ttl, ENDED]
+        written = self._run(self._commit, _keys(call_sid), args)
+        if not written:
             raise StoreUnavailable(f"call {call_sid}: lock lost before saving")
+        return written == 1
 
     def release(self, call_sid: str, held: Held) -> None:
         self._run(self._release, _keys(call_sid)[:1], [held.token])
 
     def forget(self, call_sid: str) -> None:
-        self._run_plain("delete", *_keys(call_sid)[1:])
+        self._run(self._forget, _keys(call_sid)[1:], [ENDED, self._ttl])
 
     def ping(self) -> bool:
         return bool(self._run_plain("ping"))
@@ -88,8 +111,10 @@ class RedisKeyValue:
 class MemoryKeyValue:
     """In-process store with expiry; only correct with a single worker process."""
 
-    def __init__(self, ttl: int = 3600, secret_ttl: int = 900) -> None:
-        self._ttl, self._secret_ttl = ttl, secret_ttl
+    def __init__(
+        self, ttl: int = 3600, secret_ttl: int = 900, wait_seconds: float = WAIT_SECONDS
+    ) -> None:
+        self._ttl, self._secret_ttl, self._wait_seconds = ttl, secret_ttl, wait_seconds
         self._data: dict[str, tuple[float, bytes]] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._held: dict[str, threading.Lock] = {}
@@ -105,21 +130,25 @@ class MemoryKeyValue:
     def acquire(self, call_sid: str) -> Held:
         with self._guard:
             lock = self._locks.setdefault(call_sid, threading.Lock())
-        if not lock.acquire(timeout=15):
-            raise StoreUnavailable(f"call {call_sid} is busy")
+        if not lock.acquire(timeout=self._wait_seconds):
+            raise CallBusy(f"call {call_sid} is busy")
         with self._guard:
             held = Held(new_token(), self._get(f"call:{call_sid}"), self._get(f"secret:{call_sid}"))
             self._held[held.token] = lock
             return held
 
-    def commit(self, call_sid: str, held: Held, state: bytes, secret: Any) -> None:
+    def commit(self, call_sid: str, held: Held, state: bytes, secret: Any) -> bool:
         with self._guard:
-            self._data[f"call:{call_sid}"] = (time.monotonic() + self._ttl, state)
-            if secret is None:
-                self._data.pop(f"secret:{call_sid}", None)
-            elif secret is not KEEP:
-                self._data[f"secret:{call_sid}"] = (time.monotonic() + self._secret_ttl, secret)
+            ended = self._get(f"call:{call_sid}") == ENDED
+            if not ended:
+                self._data[f"call:{call_sid}"] = (time.monotonic() + self._ttl, state)
+                if secret is None:
+                    self._data.pop(f"secret:{call_sid}", None)
+                elif secret is not KEEP:
+                    expires = time.monotonic() + self._secret_ttl
+                    self._data[f"secret:{call_sid}"] = (expires, secret)
         self.release(call_sid, held)
+        return not ended
 
     def release(self, call_sid: str, held: Held) -> None:
         with self._guard:
@@ -128,9 +157,14 @@ class MemoryKeyValue:
 
     def forget(self, call_sid: str) -> None:
         with self._guard:
-            self._data.pop(f"call:{call_sid}", None)
+            self._data[f"call:{call_sid}"] = (time.monotonic() + self._ttl, ENDED)
             self._data.pop(f"secret:{call_sid}", None)
-            self._locks.pop(call_sid, None)
+            lock = self._locks.get(call_sid)
+            if lock is not None and not lock.locked():
+                del self._locks[call_sid]  # the tombstone keeps any later webhook out
+            now = time.monotonic()
+            for key in [key for key, (expires, _) in self._data.items() if expires < now]:
+                del self._data[key]
 
     def ping(self) -> bool:
         return True

@@ -14,13 +14,15 @@ from twilio.twiml.voice_response import Dial, VoiceResponse
 
 from ivr.config import Settings
 from ivr.engine import Turn
-from ivr.flows.base import Ask, Hangup, Input, Line, Transfer
+from ivr.flows.base import Ask, Hangup, Hold, Input, Line, Transfer
 from ivr.prompts import Catalog
 from ivr.spoken_digits import DIGIT_HINTS
 
 VOICES = {"en": ("Polly.Joanna", "en-US"), "es": ("Polly.Lupe", "es-US")}
 RELAY_SILENCE_EXTRA = 15  # seconds added per consecutive silence: a warning and more time
 RELAY_TIMEOUT_CAP = 120
+HOLD_PAUSE = 2  # seconds of quiet in a hold before the call comes back for the answer
+BUSY_PAUSE = 1  # seconds before a turn that ran out of time is asked for again
 
 
 @dataclass(frozen=True)
@@ -57,10 +59,21 @@ class Renderer:
         elif isinstance(then, Transfer):
             self._say(response, said, how.lang)
             self._connect(response, how.relay)
+        elif isinstance(then, Hold):
+            self._say(response, said, how.lang)
+            response.pause(length=HOLD_PAUSE)
+            response.redirect(f"{self.path}?t={how.turn_no}&hold=1", method="POST")
         else:
             assert isinstance(then, Hangup)
             self._say(response, said, how.lang)
             response.hangup()
+        return str(response)
+
+    def busy(self, turn_no: int, retry: int) -> str:
+        """A moment's quiet, then the same turn asked for again (its answer is stored then)."""
+        response = VoiceResponse()
+        response.pause(length=BUSY_PAUSE)
+        response.redirect(f"{self.path}?t={turn_no}&retry={retry}", method="POST")
         return str(response)
 
     def timeout(self, how: Rendering) -> int:

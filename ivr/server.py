@@ -22,10 +22,15 @@ class _Gunicorn(BaseApplication):
         return create_app()
 
 
+THREADS_PER_WORKER = 8  # a webhook may wait seconds for the processor: others go on meanwhile
+
+
 def run(host: str, port: int, workers: int, **extra: Any) -> None:
     options = {
         "bind": f"{host}:{port}",
         "workers": workers,
+        "worker_class": "gthread",
+        "threads": THREADS_PER_WORKER,
         "timeout": 30,
         "accesslog": "-",
         # The access log shows the path and turn only; webhook bodies (Digits) are never logged.

@@ -13,7 +13,9 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from payments.gateways.base import ChargeRequest, Gateway, GatewayResponse, GatewayUnavailable
+from payments.gateways.sandbox import SandboxGateway
 from payments.storage.db import make_engine, make_uow_factory, upgrade_database
+from payments.storage.tables import SANDBOX_CHARGES
 from payments.storage.unit_of_work import UnitOfWorkFactory
 
 
@@ -74,10 +76,48 @@ class FlakyGateway:
         self.calls.append("reverse")
         self.inner.reverse(idempotency_key)
 
+    @property
+    def charge_calls(self) -> int:
+        """How many charges reached the gateway (repeated keys counted each time)."""
+        return self.calls.count("charge")
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)  # the sandbox's ledger helpers
+
 
 def migrated_sqlite(directory: Path) -> tuple[Engine, UnitOfWorkFactory]:
     """A fresh, migrated SQLite database file in `directory`."""
-    url = f"sqlite:///{directory / 'payments.storage.db'}"
+    url = f"sqlite:///{directory / 'payments.db'}"
     upgrade_database(url)
     engine = make_engine(url)
     return engine, make_uow_factory(engine)
+
+
+def standalone_sandbox(**options: object) -> SandboxGateway:
+    """A sandbox gateway whose ledger is an in-memory database of its own."""
+    engine = make_engine("sqlite:///:memory:")
+    SANDBOX_CHARGES.create(engine)
+    return SandboxGateway(engine, **options)  # type: ignore[arg-type]
+
+
+class DeadCharger:
+    """A server process that died right after reserving: its charges never finish here.
+
+    Tests make the processor's side happen (or not) themselves, then reconcile, as an operator
+    would after a restart.
+    """
+
+    def __init__(self) -> None:
+        self.started: list[str] = []
+
+    def start(self, key: str, job: object) -> None:
+        self.started.append(key)
+
+    def later(self, work: object) -> None:
+        pass
+
+    def wait(self, key: str, timeout: float) -> None:
+        return None
+
+    def shutdown(self, wait: bool = True) -> None:
+        pass

@@ -7,11 +7,14 @@ import logging
 from flask import Blueprint, Response, current_app, request
 
 from ivr.calls import CallHandler, Webhook
+from ivr.callstate import CallBusy
+from webhooks.budget import Budget, OutOfTime
 from webhooks.security import twilio_signed
 
 log = logging.getLogger("webhooks.voice")
 bp = Blueprint("voice", __name__)
 FINAL_STATUSES = {"completed", "busy", "failed", "no-answer", "canceled"}
+MAX_RETRIES = 4  # a turn asked for again this often is given up: the caller is helped instead
 
 
 def _twiml(body: str) -> Response:
@@ -22,15 +25,22 @@ def _handler() -> CallHandler:
     return current_app.extensions["ivr"].calls
 
 
+def _budget() -> Budget:
+    return current_app.extensions["ivr"].budget
+
+
 def _webhook() -> Webhook:
     form, args = request.form, request.args
     turn = args.get("t", type=int)
+    retry = args.get("retry", default=0, type=int)
     return Webhook(
         call_sid=form.get("CallSid", ""),
         caller=form.get("From", ""),
         called=form.get("To", ""),
         turn=turn if turn is not None and turn >= 0 else None,
         silence=args.get("silence") == "1",
+        hold=args.get("hold") == "1",
+        retry=retry if 0 <= retry <= MAX_RETRIES else MAX_RETRIES,
         digits=form.get("Digits") or None,
         speech=(form.get("SpeechResult") or "").strip() or None,
     )
@@ -40,12 +50,18 @@ def _webhook() -> Webhook:
 @twilio_signed
 def voice() -> Response:
     hook = _webhook()
-    handler = _handler()
+    handler, budget = _handler(), _budget()
     if not hook.call_sid.startswith("CA"):
         log.warning("voice webhook without a CallSid")
         return _twiml(handler.fault(hook))
     try:
-        return _twiml(handler.answer(hook))
+        deadline = budget.deadline()
+        return _twiml(budget.run(lambda: handler.answer(hook, deadline)))
+    except (OutOfTime, CallBusy):
+        if hook.retry < MAX_RETRIES:
+            return _twiml(handler.busy(hook))
+        log.error("call %s: turn %s still not answered; caller helped", hook.call_sid, hook.turn)
+        return _twiml(handler.fault(hook))
     except Exception:  # noqa: BLE001 - the caller must hear help, never "application error"
         # The traceback names no input: Digits and SpeechResult are never put in messages.
         log.exception("call %s: webhook failed; caller told and offered help", hook.call_sid)

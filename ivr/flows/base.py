@@ -112,7 +112,16 @@ class Hangup:
     said: tuple[Line, ...] = ()
 
 
-Outcome = Go | Retry | Transfer | Hangup
+@dataclass(frozen=True)
+class Hold:
+    """Say `said`, wait a moment with no question asked, then come back to `step`'s `poll`
+    (a payment the processor has not answered yet)."""
+
+    step: str
+    said: tuple[Line, ...] = ()
+
+
+Outcome = Go | Retry | Transfer | Hangup | Hold
 
 
 @dataclass(frozen=True)
@@ -120,13 +129,15 @@ class Step:
     """A named point in the call: what it asks, and what each answer leads to.
 
     `enter` may move on at once (skip a question that has one possible answer, or say a
-    summary); `handle` gets the caller's keys, already converted from speech for relay.
+    summary); `handle` gets the caller's keys, already converted from speech for relay; `poll`
+    is called when a `Hold` on this step comes back.
     """
 
     name: str
     ask: Callable[[Any], Ask] | None = None
     handle: Callable[[Any, str], Outcome] | None = None
     enter: Callable[[Any], Outcome | None] | None = None
+    poll: Callable[[Any], Outcome] | None = None
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,13 @@ from ivr.flows.base import (
     menu,
     value,
 )
-from ivr.flows.submit import answer_readback, chosen_amount, chosen_plan, submit
+from ivr.flows.submit import (
+    answer_readback,
+    chosen_amount,
+    chosen_plan,
+    draw_payment_key,
+    submit,
+)
 from ivr.keyed import (
     InputError,
     parse_account_number,
@@ -137,6 +143,10 @@ def authorization_lines(ctx) -> tuple:
     )
 
 
+def _authorization_enter(ctx) -> None:
+    draw_payment_key(ctx)
+
+
 def _authorization_ask(ctx) -> Ask:
     return Ask(authorization_lines(ctx) + (line("tel.choice"),), Input.MENU)
 
@@ -166,5 +176,10 @@ STEPS = (
         ask=value("bank.account_again", sensitive=True, costly=True),
         handle=_account_again,
     ),
-    Step("bank_authorization", ask=_authorization_ask, handle=_authorization),
+    Step(
+        "bank_authorization",
+        enter=_authorization_enter,
+        ask=_authorization_ask,
+        handle=_authorization,
+    ),
 )

@@ -10,19 +10,23 @@ from ivr.flows.base import (
     Day,
     Digits,
     Go,
+    Hangup,
     Input,
     Line,
     Money,
     Month,
+    Opening,
     Outcome,
     Retry,
     Step,
     Term,
+    Transfer,
     line,
     menu,
     value,
 )
 from ivr.keyed import InputError, parse_birth_date, parse_subscriber_id
+from payments.domain.limits import UNKNOWN_IDS_PER_CALL
 from payments.domain.values import Channel, PlanStatus, PlanSummary, VerifyResult
 
 
@@ -52,7 +56,7 @@ def _phone_account_ask(ctx) -> Ask:
 def _phone_account(ctx, keys: str) -> Outcome:
     if keys == "1":
         match = ctx.state["phone_match"]
-        return _identified(ctx, match, ctx.payments.identify(match).locked_until)
+        return _identified(ctx, match, ctx.payments.identify(match, None).locked_until)
     if keys == "2":
         return Go("subscriber_id")
     return Retry((line("error.choice"),))
@@ -63,10 +67,24 @@ def _subscriber_id(ctx, keys: str) -> Outcome:
         subscriber_id = parse_subscriber_id(keys)
     except InputError as error:
         return Retry((line(f"error.subscriber_id.{error.code}"),))
-    identity = ctx.payments.identify(subscriber_id)
+    identity = ctx.payments.identify(subscriber_id, ctx.state.get("caller"))
+    if identity.caller_blocked:
+        return Go("agent_only")
     if not identity.exists:
+        unknown = ctx.state["unknown_ids"] = ctx.state.get("unknown_ids", 0) + 1
+        if unknown >= UNKNOWN_IDS_PER_CALL:
+            return Go("agent_only", (line("error.subscriber_id.unknown"),))
         return Retry((line("error.subscriber_id.unknown"),))
     return _identified(ctx, subscriber_id, identity.locked_until)
+
+
+def _agent_only(ctx) -> Outcome:
+    """Too many unknown Subscriber IDs: only a representative can help from here."""
+    said = (line("limit.agent_only"),)
+    if ctx.services.hours.is_open(ctx.now()):
+        return Transfer(said)
+    closed = line("agent.closed", opening=Opening(ctx.now()))
+    return Hangup(said + (closed, line("goodbye.bye")))
 
 
 def _identified(ctx, subscriber_id: str, locked_until: datetime | None) -> Outcome:
@@ -188,4 +206,5 @@ STEPS = (
     Step("balance", enter=_balance),
     Step("recent_payments", enter=_recent_payments),
     Step("offer_agent", ask=menu("offer_agent.ask"), handle=_offer_agent),
+    Step("agent_only", enter=_agent_only),
 )

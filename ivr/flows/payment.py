@@ -20,7 +20,15 @@ from ivr.flows.base import (
     menu,
     value,
 )
-from ivr.flows.submit import answer_readback, chosen_amount, chosen_plan, submit
+from ivr.flows.submit import (
+    PROCESSING,
+    answer_readback,
+    chosen_amount,
+    chosen_plan,
+    draw_payment_key,
+    poll_payment,
+    submit,
+)
 from ivr.keyed import InputError, parse_amount
 
 
@@ -111,6 +119,10 @@ def _confirm_card_ask(ctx) -> Ask:
     return Ask((summary, *_partial_warning(ctx), line("confirm.choice")), Input.MENU)
 
 
+def _confirm_enter(ctx) -> None:
+    draw_payment_key(ctx)
+
+
 def _confirm(ctx, keys: str) -> Outcome:
     return answer_readback(ctx, keys, lambda: submit(ctx))
 
@@ -150,7 +162,8 @@ STEPS = (
         ask=menu("pay.method_choice"),
         handle=_choose_method,
     ),
-    Step("confirm_payment", ask=_confirm_card_ask, handle=_confirm),
+    Step("confirm_payment", enter=_confirm_enter, ask=_confirm_card_ask, handle=_confirm),
+    Step(PROCESSING, poll=poll_payment),
     Step("payment_result", ask=_result_ask, handle=_result),
     Step("retry_payment", ask=menu("pay.retry_choice"), handle=_retry_payment),
 )

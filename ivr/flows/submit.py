@@ -1,24 +1,33 @@
-"""Hand a confirmed payment to the payments core and word its result."""
+"""Hand a confirmed payment to the payments core; tell the caller what its record says.
+
+Every read-back draws its own idempotency key when it is asked (`draw_payment_key`), so any
+number of payments work in one call, and a confirmation handled twice (a redelivered webhook, a
+retry after a fault) is charged once. The key is forgotten only once the payment is handed over.
+
+A webhook waits for the processor a short while (`Settings.processor_wait`); past that the caller
+hears a hold and the call comes back to `poll_payment` until the answer is recorded. After
+MAX_HOLDS the caller is told the payment is still being processed and goes on; the answer is
+told as soon as it is known (ivr.flows.money.payment_news).
+"""
 
 from __future__ import annotations
 
+import logging
+import secrets
 from collections.abc import Callable
 from decimal import Decimal
 
-from ivr.flows.base import Chars, Day, Go, Line, Money, Outcome, Retry, line
+from ivr.flows.base import Go, Hold, Line, Outcome, Retry, line
+from ivr.flows.money import cancelled_lines, result_lines
+from payments.domain.errors import AmountNotAllowed, PaymentError, TooManyDeclines
 from payments.domain.instruments import AccountType, BankDetails, CardDetails, Instrument
-from payments.domain.values import (
-    AmountNotAllowed,
-    PaymentError,
-    PaymentInProgress,
-    PaymentOutcome,
-    PaymentRequest,
-    PaymentStatus,
-    PlanSummary,
-    TelAuthorization,
-)
+from payments.domain.limits import DECLINES_PER_CALL
+from payments.domain.values import PaymentOutcome, PaymentRequest, PlanSummary, TelAuthorization
 
-MAX_PAYMENT_TRIES = 3
+log = logging.getLogger(__name__)
+
+MAX_HOLDS = 10
+PROCESSING = "payment_processing"
 
 
 def chosen_plan(ctx) -> PlanSummary:
@@ -27,6 +36,11 @@ def chosen_plan(ctx) -> PlanSummary:
 
 def chosen_amount(ctx) -> Decimal:
     return Decimal(ctx.state["amount"])
+
+
+def draw_payment_key(ctx) -> None:
+    """A fresh idempotency key for the read-back about to be asked."""
+    ctx.state["pay_key"] = f"{ctx.call_sid}-{secrets.token_hex(6)}"
 
 
 def _instrument(ctx) -> Instrument:
@@ -48,47 +62,107 @@ def _instrument(ctx) -> Instrument:
 
 
 def submit(ctx, authorization: TelAuthorization | None = None) -> Outcome:
-    """Charge once per confirmation; the idempotency key makes a redelivered webhook harmless."""
+    """The caller confirmed: start the payment under this read-back's key and wait briefly."""
     if not _has_details(ctx):
         return Go("choose_method", (line("pay.details_expired"),))
-    tries = ctx.state["tries"] = ctx.state.get("tries", 0) + 1
-    request = PaymentRequest(
+    if "pay_key" not in ctx.state:
+        draw_payment_key(ctx)
+    request = _request(ctx, ctx.state["pay_key"], authorization)
+    # Until the payment is handed over or refused: a failure meanwhile means not charged.
+    ctx.state["confirming"] = request.idempotency_key
+    try:
+        ctx.payments.start_payment(request)
+    except PaymentError as refused:
+        ctx.state.pop("confirming")
+        return _refused(ctx, refused)
+    finally:
+        ctx.erase_secrets()
+    ctx.state.pop("confirming")
+    ctx.state["processing"] = ctx.state.pop("pay_key")
+    ctx.state["holds"] = 0
+    return poll_payment(ctx)
+
+
+def _refused(ctx, refused: PaymentError) -> Outcome:
+    """The core refused the payment before anything was charged: say why, plainly."""
+    if isinstance(refused, TooManyDeclines):
+        return _limit_reached(ctx, refused.scope)
+    if isinstance(refused, AmountNotAllowed):
+        ctx.refresh_account()
+        return Go("main_menu", (line("pay.balance_changed"), line("result.not_charged")))
+    # e.g. the card expired since it was keyed
+    return Go("retry_payment", (line("pay.refused"), line("result.not_charged")))
+
+
+def _request(ctx, key: str, authorization: TelAuthorization | None) -> PaymentRequest:
+    return PaymentRequest(
         subscriber_id=ctx.state["sub"],
         plan_id=ctx.state["plan"],
         amount=chosen_amount(ctx),
         instrument=_instrument(ctx),
         channel=ctx.channel,
-        idempotency_key=f"{ctx.call_sid}-{tries}",
+        idempotency_key=key,
         call_sid=ctx.call_sid,
         agent_id=ctx.state.get("agent"),
         authorization=authorization,
     )
-    try:
-        outcome = ctx.payments.submit_payment(request)
-    except AmountNotAllowed:
-        ctx.refresh_account()
-        return Go("main_menu", (line("pay.balance_changed"), line("result.not_charged")))
-    except PaymentInProgress:
-        return Go("main_menu", (line("pay.in_progress"),))
-    except PaymentError:
-        # Refused before any charge (e.g. the card expired since it was keyed): say so plainly.
-        return Go("retry_payment", (line("pay.refused"), line("result.not_charged")))
-    finally:
-        ctx.erase_secrets()
+
+
+def poll_payment(ctx) -> Outcome:
+    """The processing payment's outcome if answered; else a hold, or after MAX_HOLDS, go on."""
+    key = ctx.state["processing"]
+    found = ctx.payments.outcome(key, wait=ctx.processor_wait())
+    if found is not None and found.status.answered:
+        return told(ctx, found)
+    holds = ctx.state["holds"] = ctx.state.get("holds", 0) + 1
+    if holds == 1:
+        return Hold(PROCESSING, (line("pay.processing"),))
+    if holds < MAX_HOLDS:
+        return Hold(PROCESSING, (line("pay.still_processing"),))
+    ctx.state.setdefault("untold", []).append(ctx.state.pop("processing"))
+    return Go("main_menu", (line("pay.will_tell"),))
+
+
+def told(ctx, outcome: PaymentOutcome) -> Outcome:
+    """Tell an answered payment's truth and move on."""
+    ctx.state.pop("processing", None)
     ctx.refresh_account()
-    return _after(ctx, outcome, tries)
+    said = result_lines(outcome)
+    if outcome.charged:
+        ctx.state["result"] = {"confirmation": outcome.confirmation}
+        return Go("payment_result", said)
+    unsuccessful = ctx.state["unsuccessful"] = ctx.state.get("unsuccessful", 0) + 1
+    if unsuccessful >= DECLINES_PER_CALL:
+        return _limit_reached(ctx, "call", said)
+    return Go("retry_payment", said)
+
+
+def _limit_reached(ctx, scope: str, said: tuple[Line, ...] = ()) -> Outcome:
+    """No more attempts: say so plainly and offer a representative."""
+    ctx.state["resume"] = "main_menu"
+    return Go("offer_agent", said + (line(f"pay.limit.{scope}"),))
 
 
 def answer_readback(ctx, keys: str, pay: Callable[[], Outcome]) -> Outcome:
-    """The answers to a payment read-back: 1 pays, 2 changes the method, 3 cancels."""
+    """The answers to a payment read-back: 1 pays, 2 changes the method, 3 cancels.
+
+    A read-back whose key already holds a payment was confirmed by an earlier webhook whose
+    answer the caller never heard (it failed or timed out): its truth is told instead.
+    """
     if keys == "1":
         return pay()
     if keys not in {"2", "3"}:
         return Retry((line("error.choice"),))
     ctx.erase_secrets()
+    confirmed = ctx.payments.outcome(ctx.state["pay_key"]) if "pay_key" in ctx.state else None
+    if confirmed is not None:
+        log.warning("call %s: a read-back answered after its payment started", ctx.call_sid)
+        ctx.state["processing"] = ctx.state.pop("pay_key")
+        return poll_payment(ctx)
+    ctx.state.pop("pay_key", None)
     if keys == "2":
         return Go("choose_method")
-    return Go("main_menu", (line("confirm.cancelled"),))
+    return Go("main_menu", cancelled_lines(ctx))
 
 
 def _has_details(ctx) -> bool:
@@ -98,31 +172,3 @@ def _has_details(ctx) -> bool:
         else ("account_number",)
     )
     return all(ctx.secrets.get(name) for name in needed)
-
-
-def _after(ctx, outcome: PaymentOutcome, tries: int) -> Outcome:
-    said = result_lines(outcome)
-    if outcome.status in {PaymentStatus.APPROVED, PaymentStatus.SETTLED}:
-        ctx.state["result"] = {"confirmation": outcome.confirmation}
-        ctx.state["tries"] = 0
-        return Go("payment_result", said)
-    if tries >= MAX_PAYMENT_TRIES:
-        ctx.state["resume"] = "main_menu"
-        return Go("offer_agent", said + (line("pay.too_many_tries"),))
-    return Go("retry_payment", said)
-
-
-def result_lines(outcome: PaymentOutcome) -> tuple[Line, ...]:
-    """What the caller hears about a finished payment: the truth about money taken."""
-    if outcome.status in {PaymentStatus.APPROVED, PaymentStatus.SETTLED}:
-        lines = [line("result.approved", confirmation=Chars(outcome.confirmation or ""))]
-        if outcome.coverage_start:
-            lines.append(line("result.coverage_starts", start=Day(outcome.coverage_start)))
-        elif outcome.paid_through and outcome.remaining_balance == 0:
-            lines.append(line("result.paid_through", through=Day(outcome.paid_through)))
-        if outcome.remaining_balance > 0:
-            lines.append(line("result.remaining", amount=Money(outcome.remaining_balance)))
-        return tuple(lines)
-    reason = outcome.decline_reason.value if outcome.decline_reason else "generic"
-    key = "result.failed" if outcome.status is PaymentStatus.FAILED else f"result.declined.{reason}"
-    return (line(key), line("result.not_charged"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from payments.domain.errors import AmountNotAllowed, AuthorizationRequired, InvalidInstrument
 from payments.domain.instruments import (
     BankDetails,
     CardDetails,
@@ -15,13 +16,7 @@ from payments.domain.instruments import (
     security_code_length,
 )
 from payments.domain.money import MAX_AMOUNT, is_whole_cents
-from payments.domain.values import (
-    AmountNotAllowed,
-    AuthorizationRequired,
-    InvalidInstrument,
-    PaymentRequest,
-    TelAuthorization,
-)
+from payments.domain.values import PaymentRequest, TelAuthorization
 
 MAX_KEY_LENGTH = 100
 

@@ -21,13 +21,23 @@ class PlanStatus(StrEnum):
 
 
 class PaymentStatus(StrEnum):
-    PENDING = "pending"  # recorded, gateway answer not yet final; its amount is reserved
-    APPROVED = "approved"  # gateway accepted it; credited to invoices the same day
-    DECLINED = "declined"  # gateway refused it; nothing charged
-    FAILED = "failed"  # gateway error; nothing charged
+    PENDING = "pending"  # reserved; the processor has not answered yet; its amount is held
+    APPROVED = "approved"  # the processor accepted it; credited to invoices the same day
+    DECLINED = "declined"  # the processor refused it; nothing charged
+    FAILED = "failed"  # processor error; nothing charged
     SETTLED = "settled"  # bank debit settled (funds received)
     RETURNED = "returned"  # bank debit returned at settlement (R01, R02, ...); credit reversed
     REFUNDED = "refunded"  # money given back after approval
+
+    @property
+    def charged(self) -> bool:
+        """Money was taken and kept: the caller is told "approved" with a confirmation."""
+        return self in (PaymentStatus.APPROVED, PaymentStatus.SETTLED)
+
+    @property
+    def answered(self) -> bool:
+        """The processor's answer is known (anything but PENDING)."""
+        return self is not PaymentStatus.PENDING
 
 
 class Channel(StrEnum):
@@ -64,6 +74,7 @@ class Identification:
 
     exists: bool
     locked_until: datetime | None  # counted for unknown IDs too (failures are per ID)
+    caller_blocked: bool = False  # the caller number tried too many unknown IDs today
 
 
 @dataclass(frozen=True)
@@ -121,14 +132,32 @@ class PaymentRequest:
 
 @dataclass(frozen=True)
 class PaymentOutcome:
+    """A payment as its record stands: what the caller is told about it."""
+
     status: PaymentStatus
-    charged: bool  # the truth the caller is told: was money taken?
-    confirmation: str | None
+    confirmation: str | None  # only when money was taken: never one for a declined attempt
+    amount: Decimal
+    plan_kind: str
     decline_reason: DeclineReason | None
     plan_status: PlanStatus
     remaining_balance: Decimal
     coverage_start: date | None  # set when this payment activated a pending plan
     paid_through: date | None
+
+    @property
+    def charged(self) -> bool:
+        return self.status.charged
+
+
+@dataclass(frozen=True)
+class CallPayment:
+    """A payment confirmed during one call, newest last: what the call says about money."""
+
+    idempotency_key: str
+    confirmation: str
+    plan_kind: str
+    amount: Decimal
+    status: PaymentStatus
 
 
 @dataclass(frozen=True)
@@ -142,35 +171,3 @@ class PaymentView:
     last4: str
     channel: Channel
     created_at: datetime
-
-
-class PaymentError(Exception):
-    """A request the core refuses before anything is charged."""
-
-
-class UnknownPlan(PaymentError):
-    pass
-
-
-class AmountNotAllowed(PaymentError):
-    """Zero, negative, or more than the plan's balance."""
-
-
-class AuthorizationRequired(PaymentError):
-    """A bank debit without its TEL authorization."""
-
-
-class InvalidInstrument(PaymentError):
-    """Card or bank details that fail their checks (never quoting the numbers)."""
-
-
-class IdempotencyConflict(PaymentError):
-    """An idempotency key already used for a different plan or amount."""
-
-
-class PaymentInProgress(Exception):
-    """The same idempotency key is still being processed elsewhere; ask again shortly."""
-
-
-class UnknownSubscriber(LookupError):
-    """No member has this Subscriber ID."""

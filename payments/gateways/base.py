@@ -30,11 +30,17 @@ class GatewayResponse:
     message: str = ""
 
 
+GATEWAY_TIMEOUT = 30.0  # seconds; the sandbox's slow card (20 s) stays inside it
+
+
 class GatewayUnavailable(Exception):
     """Timeout or connection failure: the caller cannot know whether the charge happened."""
 
 
 class Gateway(Protocol):
+    """A payment processor. Every call ends within GATEWAY_TIMEOUT seconds, with an answer or
+    GatewayUnavailable: reconciliation relies on no charge staying in flight longer than that."""
+
     def charge(self, request: ChargeRequest) -> GatewayResponse:
         """Charge once per idempotency key: a repeated key returns the first answer, never charging
         again. Raises GatewayUnavailable when the outcome is unknown."""

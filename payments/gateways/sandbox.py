@@ -1,5 +1,9 @@
 """Sandbox gateway: deterministic, no network, the SPEC's test card and bank numbers.
 
+It stands in for an external processor, so its ledger of charges lives outside any one process:
+the `sandbox_charges` table. Every worker, `ivr reconcile` and a restarted server see the same
+charges, and the same idempotency key never charges twice (a unique key in that table).
+
 Bank debits are approved at once; their settlement fate is encoded in the transaction id
 (`sbx_ach_R01_...`), so settlement needs no stored account number.
 """
@@ -7,7 +11,13 @@ Bank debits are approved at once; their settlement fate is encoded in the transa
 from __future__ import annotations
 
 import hashlib
-import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TypeVar
+
+from sqlalchemy import Connection, Engine, Row, bindparam, func, insert, select, update
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from payments.domain.instruments import (
     BankDetails,
@@ -19,7 +29,8 @@ from payments.domain.instruments import (
     security_code_length,
 )
 from payments.domain.values import DeclineReason
-from payments.gateways.base import ChargeRequest, GatewayResponse
+from payments.gateways.base import ChargeRequest, GatewayResponse, GatewayUnavailable
+from payments.storage.tables import SANDBOX_CHARGES
 
 DECLINED_CARDS = {
     "4000000000000002": DeclineReason.GENERIC,
@@ -28,50 +39,87 @@ DECLINED_CARDS = {
     "4000000000000127": DeclineReason.INCORRECT_SECURITY_CODE,
     "4000000000000119": DeclineReason.PROCESSING_ERROR,
 }
+SLOW_CARD = "4000000000001018"  # approved, but the answer takes SLOW_SECONDS
+SLOW_SECONDS = 20.0
 RETURNED_ACCOUNTS = {"000111111116": "R01", "000111111113": "R02"}
 SETTLES = "settle"
 
+_BY_KEY = select(SANDBOX_CHARGES).where(SANDBOX_CHARGES.c.idempotency_key == bindparam("key"))
+_REVERSE = (
+    update(SANDBOX_CHARGES)
+    .where(SANDBOX_CHARGES.c.idempotency_key == bindparam("key"), SANDBOX_CHARGES.c.approved)
+    .values(reversed=True)
+)
+_KEPT = SANDBOX_CHARGES.c.approved & ~SANDBOX_CHARGES.c.reversed
+T = TypeVar("T")
+
 
 class SandboxGateway:
-    """Remembers every answer by idempotency key, so a repeated key never charges twice."""
+    """The processor's answers, kept by idempotency key in the sandbox ledger table."""
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._answers: dict[str, GatewayResponse] = {}
-        self._amounts: dict[str, int] = {}
-        self._reversed: set[str] = set()
-        self.charge_calls = 0
+    def __init__(
+        self,
+        engine: Engine,
+        slow_seconds: float = SLOW_SECONDS,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._engine = engine
+        self._slow_seconds = slow_seconds
+        self._sleep = sleep
 
     def charge(self, request: ChargeRequest) -> GatewayResponse:
-        with self._lock:
-            self.charge_calls += 1
-            known = self._answers.get(request.idempotency_key)
-            if known is not None:
-                return known
-            answer = _decide(request)
-            self._answers[request.idempotency_key] = answer
-            if answer.approved:
-                self._amounts[request.idempotency_key] = request.amount_cents
-            return answer
+        answer = _decide(request)
+        kept = self._keep(request, answer)
+        if kept is not answer:
+            return kept  # the same key again: the first answer, nothing charged twice
+        if isinstance(request.instrument, CardDetails) and request.instrument.number == SLOW_CARD:
+            self._sleep(self._slow_seconds)  # the charge is made; the answer is slow to come
+        return answer
 
     def lookup(self, idempotency_key: str) -> GatewayResponse | None:
-        with self._lock:
-            return self._answers.get(idempotency_key)
+        row = self._run(lambda conn: conn.execute(_BY_KEY, {"key": idempotency_key}).first())
+        return None if row is None else _response(row)
 
     def reverse(self, idempotency_key: str) -> None:
-        with self._lock:
-            if idempotency_key in self._amounts:
-                self._reversed.add(idempotency_key)
+        self._run(lambda conn: conn.execute(_REVERSE, {"key": idempotency_key}), write=True)
 
     def charged_cents(self) -> int:
-        """Money taken and kept, in cents, across all keys."""
-        with self._lock:
-            return sum(v for k, v in self._amounts.items() if k not in self._reversed)
+        """Money taken and kept, in cents, across all keys (for tests and operators)."""
+        total = select(func.coalesce(func.sum(SANDBOX_CHARGES.c.amount_cents), 0)).where(_KEPT)
+        return int(self._run(lambda conn: conn.scalar(total)))
 
     def charges(self) -> int:
-        """How many charges took money (repeated keys count once)."""
-        with self._lock:
-            return len(self._amounts)
+        """How many charges took money (a repeated key counts once)."""
+        count = select(func.count()).where(SANDBOX_CHARGES.c.approved)
+        return int(self._run(lambda conn: conn.scalar(count)))
+
+    def kept_charges(self) -> dict[str, int]:
+        """Amount in cents by idempotency key, of charges taken and not reversed."""
+        query = select(SANDBOX_CHARGES.c.idempotency_key, SANDBOX_CHARGES.c.amount_cents)
+        rows = self._run(lambda conn: conn.execute(query.where(_KEPT)).all())
+        return {row.idempotency_key: row.amount_cents for row in rows}
+
+    def _keep(self, request: ChargeRequest, answer: GatewayResponse) -> GatewayResponse:
+        """Record `answer` under the request's key; if the key is taken, the answer kept there."""
+        values = _ledger_row(request, answer)
+        try:
+            self._run(lambda conn: conn.execute(insert(SANDBOX_CHARGES), values), write=True)
+        except IntegrityError:
+            kept = self.lookup(request.idempotency_key)
+            if kept is None:
+                raise GatewayUnavailable("sandbox ledger: key taken but not found") from None
+            return kept
+        return answer
+
+    def _run(self, work: Callable[[Connection], T], write: bool = False) -> T:
+        """Run `work` on a connection; a database problem is the processor being unreachable."""
+        try:
+            with self._engine.begin() if write else self._engine.connect() as conn:
+                return work(conn)
+        except IntegrityError:
+            raise
+        except SQLAlchemyError as error:
+            raise GatewayUnavailable(f"sandbox ledger: {type(error).__name__}") from None
 
 
 def settlement_fate(transaction_id: str) -> str | None:
@@ -80,6 +128,27 @@ def settlement_fate(transaction_id: str) -> str | None:
     if len(parts) == 4 and parts[:2] == ["sbx", "ach"] and parts[2] != SETTLES:
         return parts[2]
     return None
+
+
+def _ledger_row(request: ChargeRequest, answer: GatewayResponse) -> dict[str, object]:
+    """What the ledger keeps of a charge: never the card or account number."""
+    return {
+        "idempotency_key": request.idempotency_key,
+        "amount_cents": request.amount_cents,
+        "method": request.instrument.method,
+        "last4": request.instrument.last4,
+        "approved": answer.approved,
+        "transaction_id": answer.transaction_id,
+        "decline_reason": answer.decline_reason.value if answer.decline_reason else None,
+        "message": answer.message,
+        "reversed": False,
+        "created_at": datetime.now(UTC),
+    }
+
+
+def _response(row: Row[tuple[object, ...]]) -> GatewayResponse:
+    reason = DeclineReason(row.decline_reason) if row.decline_reason else None
+    return GatewayResponse(row.approved, row.transaction_id, reason, row.message)
 
 
 def _decide(request: ChargeRequest) -> GatewayResponse:

@@ -12,10 +12,9 @@ from payments.domain.clock import eastern_date, eastern_iso, require_aware, syst
 from payments.domain.money import format_amount
 from payments.operations.import_validation import InvalidImport
 from payments.operations.importer import ImportReport, import_accounts
-from payments.services.accounts import account_summary, member_payments
+from payments.services.accounts import account_summary, member_by_subscriber, member_payments
 from payments.storage import db
 from payments.storage.models import Member, Payment
-from payments.storage.repository import member_by_subscriber
 from payments.storage.unit_of_work import UnitOfWorkFactory
 
 __all__ = ["account_as_json", "import_accounts_file", "upgrade_database"]

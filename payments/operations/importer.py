@@ -31,10 +31,10 @@ from payments.operations.import_validation import (
     SubscriberRecord,
     parse_import,
 )
+from payments.services.accounts import member_by_subscriber
 from payments.storage import audit
 from payments.storage.ledger import CREDITED
 from payments.storage.models import Invoice, Member, MemberPhone, Payment, Plan
-from payments.storage.repository import member_by_subscriber
 from payments.storage.unit_of_work import UnitOfWorkFactory
 
 __all__ = ["ImportReport", "InvalidImport", "import_accounts"]

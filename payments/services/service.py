@@ -2,30 +2,39 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+import logging
+import time
 from datetime import date, datetime
 
 from sqlalchemy import Connection
 
 from payments.domain.clock import Clock, eastern_date, require_aware
+from payments.domain.errors import PaymentError, PaymentInProgress, UnknownSubscriber
 from payments.domain.validation import check_request
 from payments.domain.values import (
     AccountSummary,
+    CallPayment,
     Identification,
-    PaymentError,
     PaymentOutcome,
     PaymentRequest,
     PaymentView,
-    UnknownSubscriber,
     Verification,
     VerifyResult,
 )
 from payments.gateways.base import Gateway
 from payments.services import accounts, verification
-from payments.services.charging import charge_truthfully
-from payments.services.submission import Reserver
+from payments.services.charger import Charger
+from payments.services.charging import ChargeResult, charge_truthfully
+from payments.services.recording import outcome_of
+from payments.services.submission import Reservation, Reserver
 from payments.storage import repository
+from payments.storage.ledger import plan_ledger
 from payments.storage.unit_of_work import UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+POLL_SECONDS = 0.1
+RECORD_RETRY_DELAYS = (1, 2, 4, 8, 15, 30)  # then reconciliation takes over
 
 
 class PaymentService:
@@ -36,22 +45,23 @@ class PaymentService:
         uow_factory: UnitOfWorkFactory,
         gateway: Gateway,
         clock: Clock,
-        pending_wait: float = 60.0,
+        charger: Charger | None = None,
     ) -> None:
         self._uow = uow_factory
         self._gateway = gateway
         self._clock = clock
-        self._reserver = Reserver(uow_factory, self._now, pending_wait)
+        self._charger = charger or Charger()
+        self._reserver = Reserver(uow_factory, self._now)
 
     def _now(self) -> datetime:
         return require_aware(self._clock())
 
-    def identify(self, subscriber_id: str) -> Identification:
-        """`member_exists` and `lockout_until` in one query."""
-        now = self._now()
-        with self._uow.reader() as uow:
-            facts = verification.subscriber_facts(uow.connection, subscriber_id, now)
-        return Identification(facts.known, facts.locked_until(now))
+    def identify(self, subscriber_id: str, caller: str | None = None) -> Identification:
+        """Is there such a member, is it locked out; an unknown ID counts against `caller`."""
+        with self._uow() as uow:
+            found = verification.identify(uow.connection, subscriber_id, caller, self._now())
+            uow.commit()
+        return found
 
     def member_exists(self, subscriber_id: str) -> bool:
         with self._uow.reader() as uow:
@@ -62,37 +72,17 @@ class PaymentService:
         with self._uow.reader() as uow:
             return repository.subscribers_for_phone(uow.connection, e164)
 
-    def member_language(self, subscriber_id: str) -> str:
-        with self._uow.reader() as uow:
-            language = repository.member_language(uow.connection, subscriber_id)
-        if language is None:
-            raise UnknownSubscriber(subscriber_id)
-        return language
-
-    def lockout_until(self, subscriber_id: str) -> datetime | None:
-        return self.identify(subscriber_id).locked_until
-
     def verify(self, subscriber_id: str, dob: date, with_account: bool = False) -> Verification:
         """Check the date of birth; `with_account` adds the account summary when it matches.
 
-        Raises ValueError for a malformed Subscriber ID. A failure is recorded and audited.
+        Raises ValueError for a malformed Subscriber ID. Every attempt is recorded and audited.
         """
         verification.check_subscriber_id(subscriber_id)
-        now = self._now()
-        with self._uow.autocommit() as uow:  # reads, then one write: the audit event
-            facts = verification.subscriber_facts(uow.connection, subscriber_id, now)
-            verdict = verification.judge(facts, dob, now)
-            if verdict.result is not VerifyResult.MISMATCH:
-                if with_account and verdict.result is VerifyResult.OK:
-                    verdict = replace(verdict, account=self._summary(uow.connection, subscriber_id))
-                verification.audit_verdict(uow.connection, subscriber_id, verdict, now)
-                uow.commit()
-                return verdict
-        return self._record_failure(subscriber_id, facts.known, now)
-
-    def _record_failure(self, subscriber_id: str, known: bool, now: datetime) -> Verification:
         with self._uow() as uow:
-            verdict = verification.record_failure(uow.connection, subscriber_id, known, now)
+            verdict = verification.verify(uow.connection, subscriber_id, dob, self._now())
+            if with_account and verdict.result is VerifyResult.OK:
+                summary = self._summary(uow.connection, subscriber_id)
+                verdict = Verification(verdict.result, account=summary)
             uow.commit()
         return verdict
 
@@ -110,23 +100,84 @@ class PaymentService:
         """Newest first; declined and failed attempts are left out."""
         with self._uow.reader() as uow:
             views = accounts.recent_payments(uow.connection, subscriber_id, limit)
-        if not views and not self.member_exists(subscriber_id):
-            raise UnknownSubscriber(subscriber_id)
+            if not views and not repository.member_exists(uow.connection, subscriber_id):
+                raise UnknownSubscriber(subscriber_id)
         return views
 
-    def submit_payment(self, request: PaymentRequest) -> PaymentOutcome:
-        """Charge once per idempotency key and tell the truth: charged or not (services.charging).
+    def payments_of_call(self, call_sid: str) -> list[CallPayment]:
+        """Every payment confirmed during the call, oldest first, as recorded."""
+        with self._uow.reader() as uow:
+            return repository.payments_of_call(uow.connection, call_sid)
 
-        Raises a PaymentError (audited) for a request refused before anything is charged.
+    def start_payment(self, request: PaymentRequest) -> None:
+        """Reserve the payment and hand its charge to a thread; return without waiting for it.
+
+        Raises a PaymentError (audited) for a request refused before anything is charged. Any
+        exception means the charge was not handed over: nothing was or will be charged for it.
+        A key already reserved (a replay) starts nothing new.
         """
         try:
             check_request(request, eastern_date(self._now()))
-            reserved = self._reserver.reserve(request)
+            reservation = self._reserver.reserve(request)
         except PaymentError as refused:
             self._reserver.audit_refusal(request, refused)
             raise
-        if isinstance(reserved, PaymentOutcome):
-            return reserved
-        payment_id, charge = reserved
-        result = charge_truthfully(self._gateway, charge)
-        return self._reserver.record(payment_id, result)
+        if reservation.charge is not None:
+            self._charger.start(request.idempotency_key, lambda: self._charge(reservation))
+
+    def outcome(self, key: str, wait: float = 0.0) -> PaymentOutcome | None:
+        """The payment under `key` as its record stands, waiting up to `wait` seconds for the
+        processor's answer: status PENDING while it has not answered; None for no such key."""
+        deadline = time.monotonic() + wait
+        answered_here = self._charger.wait(key, wait)
+        if answered_here is not None:
+            return answered_here  # the truth even when the database has not caught up yet
+        while True:
+            recorded = self._recorded(key)
+            if recorded is None or recorded.status.answered or time.monotonic() >= deadline:
+                return recorded
+            time.sleep(POLL_SECONDS)
+
+    def submit_payment(self, request: PaymentRequest, wait: float = 60.0) -> PaymentOutcome:
+        """Start a payment and wait for its outcome; PaymentInProgress if still unanswered."""
+        self.start_payment(request)
+        found = self.outcome(request.idempotency_key, wait)
+        if found is None or not found.status.answered:
+            raise PaymentInProgress(f"payment {request.idempotency_key} is still in progress")
+        return found
+
+    def _recorded(self, key: str) -> PaymentOutcome | None:
+        with self._uow.reader() as uow:
+            payment = repository.payment_with_key(uow.connection, key)
+            if payment is None:
+                return None
+            plan = plan_ledger(uow.connection, payment["plan_id"])
+        return outcome_of(payment, plan, eastern_date(self._now()))
+
+    def _charge(self, reservation: Reservation) -> PaymentOutcome:
+        """On a charger thread: charge, record the answer, and say what it was."""
+        assert reservation.charge is not None
+        result = charge_truthfully(self._gateway, reservation.charge)
+        payment_id = reservation.payment["id"]
+        try:
+            return self._reserver.record(payment_id, result)
+        except Exception:  # noqa: BLE001 - the caller still hears the truth; recording retries
+            log.exception(
+                "payment %s: answer not recorded yet", reservation.payment["confirmation"]
+            )
+            self._charger.later(lambda: self._record_later(payment_id, result))
+            return self._reserver.unrecorded_outcome(reservation, result)
+
+    def _record_later(self, payment_id: int, result: ChargeResult) -> None:
+        for delay in RECORD_RETRY_DELAYS:
+            time.sleep(delay)
+            try:
+                self._reserver.record(payment_id, result)
+                return
+            except Exception:  # noqa: BLE001 - tried again below, then reconciliation
+                log.warning("payment %s: recording failed again", payment_id)
+        log.error("payment %s: left PENDING for reconciliation", payment_id)
+
+    def close(self) -> None:
+        """Let charges in flight finish (their answers recorded), then stop the threads."""
+        self._charger.shutdown(wait=True)

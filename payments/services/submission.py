@@ -1,45 +1,37 @@
 """Taking a payment: reserve under the plan's lock, charge outside it, record the answer.
 
-1. Reserve (one short transaction): lock the plan row, check the amount against the balance
-   less payments still in flight, insert a PENDING payment under the request's idempotency
-   key, commit. Two callers can never both reserve the same balance.
-2. Charge outside any lock, with the same idempotency key (payments.services.charging).
-3. Record the answer (payments.services.recording) in a second transaction.
-
-A repeated idempotency key never reaches the gateway again: its stored outcome is returned,
-after waiting for it if the first request is still in flight.
+1. Reserve (one short transaction): lock the plan and member rows, check the card-testing limits
+   and the amount against the balance less payments still in flight, insert a PENDING payment
+   under the request's idempotency key, commit. Two callers can never both reserve the same
+   balance, and a key already reserved is never charged again.
+2. Charge outside any lock and outside the webhook, with the same key (services.charger).
+3. Record the answer in a second transaction (`record`).
 """
 
 from __future__ import annotations
 
 import logging
-import time
+from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, RowMapping, bindparam, update
 from sqlalchemy.exc import IntegrityError
 
 from payments.domain.clock import Clock, eastern_date
-from payments.domain.money import format_amount
-from payments.domain.values import (
-    AmountNotAllowed,
-    IdempotencyConflict,
-    PaymentInProgress,
-    PaymentOutcome,
-    PaymentRequest,
-    PaymentStatus,
-    PlanStatus,
-    UnknownPlan,
-)
+from payments.domain.errors import IdempotencyConflict, UnknownPlan
+from payments.domain.limits import DECLINE_WINDOW, check_declines
+from payments.domain.plans import PlanAccount, check_payable
+from payments.domain.values import PaymentOutcome, PaymentRequest, PaymentStatus
 from payments.gateways.base import ChargeRequest
-from payments.services.accounts import CHARGED, outcome_of, plan_summary
 from payments.services.charging import ChargeResult
-from payments.services.recording import actor_of, answer_changes, write_changes
+from payments.services.recording import actor_of, answer_changes, outcome_of, write_changes
 from payments.storage import audit
-from payments.storage.ledger import PlanLedger, plan_ledger, plan_ledger_and_key
+from payments.storage.ledger import plan_ledger, plan_ledger_and_key
 from payments.storage.new_payment import charge_request, insert_pending_payment
 from payments.storage.repository import (
     KeyedPayment,
+    decline_counts,
     lock_members_plan,
     lock_plan_of_payment,
     payment_by_key,
@@ -51,23 +43,31 @@ from payments.storage.unit_of_work import UnitOfWorkFactory
 log = logging.getLogger(__name__)
 
 RESERVE_ATTEMPTS = 3
-POLL_SECONDS = 0.05
 
 _MARK_UNRESOLVED = (
     update(PAYMENTS).where(PAYMENTS.c.id == bindparam("payment_pk")).values(unresolved=True)
 )
 
 
-class Reserver:
-    """Steps 1 and 3; the service drives step 2 between them."""
+@dataclass(frozen=True)
+class Reservation:
+    """A payment reserved under its idempotency key, and what charging it needs."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock, pending_wait: float) -> None:
+    payment: dict[str, Any]  # the payment's columns as reserved, its id among them
+    subject: str  # the member's Subscriber ID
+    plan: PlanAccount | None  # the plan as it stood once this payment's amount was held
+    charge: ChargeRequest | None  # None: a replay of a key already reserved, nothing to charge
+
+
+class Reserver:
+    """Steps 1 and 3; the service has step 2 run between them."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock) -> None:
         self._uow = uow_factory
         self._clock = clock
-        self._pending_wait = pending_wait
 
-    def reserve(self, request: PaymentRequest) -> PaymentOutcome | tuple[int, ChargeRequest]:
-        """A replayed key's outcome, or the new PENDING payment's id and its charge."""
+    def reserve(self, request: PaymentRequest) -> Reservation:
+        """The new PENDING payment and its charge, or the payment already holding the key."""
         for _ in range(RESERVE_ATTEMPTS):
             try:
                 return self._try_reserve(request)
@@ -76,68 +76,69 @@ class Reserver:
                 log.info("reservation of %s collided; retrying", request.idempotency_key)
         raise RuntimeError(f"could not reserve payment {request.idempotency_key}")
 
-    def _try_reserve(self, request: PaymentRequest) -> PaymentOutcome | tuple[int, ChargeRequest]:
+    def _try_reserve(self, request: PaymentRequest) -> Reservation:
         now, key = self._clock(), request.idempotency_key
         with self._uow() as uow:
             conn = uow.connection
-            plan_pk = lock_members_plan(conn, request.subscriber_id, request.plan_id)
+            plan_ref = lock_members_plan(conn, request.subscriber_id, request.plan_id)
             # The key is looked up under the plan's lock: a replay racing its first request
             # waits for it here, then finds its payment, not a balance it already reserved.
-            ledger, key_taken = None, True
-            if plan_pk is not None:
-                ledger, key_taken = plan_ledger_and_key(conn, plan_pk, key)
+            plan, key_taken = None, True
+            if plan_ref is not None:
+                plan, key_taken = plan_ledger_and_key(conn, plan_ref, key)
             existing = payment_by_key(conn, key) if key_taken else None
-            if existing is None:
-                if ledger is None:
-                    raise UnknownPlan(f"{request.plan_id} is not a plan of this subscriber")
-                payment_id, confirmation = self._new_payment(conn, ledger, request, now)
-                uow.commit()
-                return payment_id, charge_request(request, confirmation)
-            _check_same_request(existing, request)
-        return self.wait_for(existing.id)
+            if existing is not None:
+                _check_same_request(existing, request)
+                return Reservation(
+                    dict(payment_row(conn, existing.id)), request.subscriber_id, plan, None
+                )
+            if plan is None:
+                raise UnknownPlan(f"{request.plan_id} is not a plan of this subscriber")
+            self._check_limits(conn, request, plan, now)
+            payment = insert_pending_payment(conn, plan.ref, request, now)
+            uow.commit()
+        held = replace(plan, reserved=plan.reserved + request.amount)
+        charge = charge_request(request, payment["confirmation"])
+        return Reservation(payment, request.subscriber_id, held, charge)
 
-    def _new_payment(
-        self, conn: Connection, ledger: PlanLedger, request: PaymentRequest, now: datetime
-    ) -> tuple[int, str]:
-        summary = plan_summary(ledger, eastern_date(now))
-        if summary.status is PlanStatus.TERMINATED:
-            raise AmountNotAllowed("a terminated plan cannot be paid by phone")
-        if request.amount > summary.balance:
-            raise AmountNotAllowed(f"at most {format_amount(summary.balance)} can be paid now")
-        return insert_pending_payment(conn, ledger.pk, request, now)
-
-    def wait_for(self, payment_id: int) -> PaymentOutcome:
-        """The payment's outcome once it is no longer PENDING."""
-        deadline = time.monotonic() + self._pending_wait
-        while True:
-            with self._uow.reader() as uow:
-                payment = payment_row(uow.connection, payment_id)
-                if payment["status"] != PaymentStatus.PENDING.value:
-                    ledger = plan_ledger(uow.connection, payment["plan_id"])
-                    return outcome_of(payment, ledger, eastern_date(self._clock()))
-            if time.monotonic() >= deadline:
-                raise PaymentInProgress(f"payment {payment['confirmation']} is still in progress")
-            time.sleep(POLL_SECONDS)
+    def _check_limits(
+        self, conn: Connection, request: PaymentRequest, plan: PlanAccount, now: datetime
+    ) -> None:
+        since = now - DECLINE_WINDOW
+        in_call, for_subscriber = decline_counts(
+            conn, request.subscriber_id, request.call_sid, since
+        )
+        check_declines(in_call, for_subscriber)
+        check_payable(plan, request.amount)
 
     def record(
         self, payment_id: int, result: ChargeResult, actor: str | None = None
     ) -> PaymentOutcome:
-        """Record the gateway's answer on a PENDING payment (any other status is left alone)."""
+        """Record the processor's answer on a PENDING payment (any other status is left alone)."""
         now = self._clock()
         with self._uow() as uow:
             conn = uow.connection
             subject, payment = lock_plan_of_payment(conn, payment_id)
-            ledger = plan_ledger(conn, payment["plan_id"])  # read under the plan's lock
+            plan = plan_ledger(conn, payment["plan_id"])  # read under the plan's lock
             changes = None
             if payment["status"] == PaymentStatus.PENDING.value:
                 who = actor or actor_of(payment)
-                changes = answer_changes(payment, subject, ledger, result, now, who)
+                changes = answer_changes(payment, subject, plan, result, now, who)
             if changes is not None and write_changes(conn, payment_id, changes):
-                payment, ledger = {**payment, **changes.payment}, changes.ledger
+                payment, plan = {**payment, **changes.payment}, changes.plan
             else:
                 payment = _already_answered(conn, payment_id, result)
             uow.commit()
-        return outcome_of(payment, ledger, eastern_date(now))
+        return outcome_of(payment, plan, eastern_date(now))
+
+    def unrecorded_outcome(self, reservation: Reservation, result: ChargeResult) -> PaymentOutcome:
+        """The truth about a charge whose answer could not be written yet, worked out from the
+        plan as it stood when reserved. Recording catches up later (retries, reconciliation)."""
+        payment, plan = reservation.payment, reservation.plan
+        assert plan is not None, "only a new reservation is charged"
+        now = self._clock()
+        changes = answer_changes(payment, reservation.subject, plan, result, now, actor_of(payment))
+        return outcome_of({**payment, **changes.payment}, changes.plan, eastern_date(now))
 
     def audit_refusal(self, request: PaymentRequest, error: Exception) -> None:
         """Audit a request refused before anything was charged."""
@@ -158,8 +159,8 @@ class Reserver:
 
 def _already_answered(conn: Connection, payment_id: int, result: ChargeResult) -> RowMapping:
     """A payment no longer PENDING keeps its status; a late approval is flagged for reversal."""
-    payment = payment_row(conn, payment_id, lock=True)
-    if result.response.approved and PaymentStatus(payment["status"]) not in CHARGED:
+    payment = payment_row(conn, payment_id)
+    if result.response.approved and not PaymentStatus(payment["status"]).charged:
         # Resolved meanwhile (by reconciliation) as not charged: make that stay true.
         log.error("payment %s was charged after being closed", payment["confirmation"])
         conn.execute(_MARK_UNRESOLVED, {"payment_pk": payment_id})

@@ -1,31 +1,39 @@
-"""Caller verification by date of birth, with a lockout against guessing and ID enumeration.
+"""Caller identification and verification, with the limits against guessing and enumeration.
 
-Failures count per subscriber across calls. Five failures within 24 hours lock self-service for
-24 hours from the fifth. A success does not erase failures; while locked the date of birth is
-not even checked.
-
-A check reads the subscriber's facts in one statement (`subscriber_facts`), judges them (`judge`,
-no database), then writes: one audit event for OK or LOCKED, or the failure and its audit event
-together (`record_failure`).
+Failed dates of birth count per subscriber across calls; unknown Subscriber IDs count per caller
+number (payments.domain.limits has the numbers). Each check reads the counts and writes the new
+attempt in one transaction that serialises per subscriber (or caller number): on PostgreSQL an
+advisory lock, on SQLite the database-wide write lock every transaction takes at BEGIN. So ten
+guesses arriving at once record exactly what the limit allows, and none is judged on a count
+that misses another.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
-from sqlalchemy import Connection, Date, bindparam, insert, null, select, type_coerce, union_all
+from sqlalchemy import (
+    Connection,
+    Date,
+    bindparam,
+    func,
+    insert,
+    null,
+    select,
+    text,
+    type_coerce,
+    union_all,
+)
 
-from payments.domain.values import Verification, VerifyResult
+from payments.domain import limits
+from payments.domain.values import Identification, Verification, VerifyResult
 from payments.storage import audit
 from payments.storage.sqltypes import UTCDateTime
-from payments.storage.tables import FAILURES, MEMBERS
+from payments.storage.tables import FAILURES, MEMBERS, UNKNOWN_IDS
 
 SUBSCRIBER_ID_LENGTH = 12
-MAX_FAILURES = 5
-WINDOW = timedelta(hours=24)
-LOCKOUT = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -35,7 +43,7 @@ class SubscriberFacts:
     failures: list[datetime]  # recent enough to matter for a lockout, oldest first
 
     def locked_until(self, now: datetime) -> datetime | None:
-        return locked_until(self.failures, now)
+        return limits.locked_until(self.failures, now)
 
 
 # One statement: the recent failures, then the member's date of birth if there is a member.
@@ -48,70 +56,89 @@ _FACTS = union_all(
         MEMBERS.c.subscriber_id == bindparam("subscriber_id")
     ),
 )
-_RECORD_FAILURE = insert(FAILURES).inline()  # no RETURNING of the id
-
-
-def locked_until(failures: Sequence[datetime], now: datetime) -> datetime | None:
-    """End of the lockout in force at `now`, given failure times in ascending order."""
-    end: datetime | None = None
-    for index in range(MAX_FAILURES - 1, len(failures)):
-        fifth = failures[index]
-        if fifth - failures[index - MAX_FAILURES + 1] <= WINDOW and fifth + LOCKOUT > now:
-            end = max(end or fifth, fifth + LOCKOUT)
-    return end
-
-
-def subscriber_facts(conn: Connection, subscriber_id: str, now: datetime) -> SubscriberFacts:
-    params = {"subscriber_id": subscriber_id, "since": now - WINDOW - LOCKOUT}
-    rows = conn.execute(_FACTS, params).all()
-    members = [born for at, born in rows if at is None]
-    failures = sorted(at for at, _ in rows if at is not None)
-    return SubscriberFacts(bool(members), members[0] if members else None, failures)
-
-
-def lockout_until(conn: Connection, subscriber_id: str, now: datetime) -> datetime | None:
-    return subscriber_facts(conn, subscriber_id, now).locked_until(now)
+_RECORD_FAILURE = insert(FAILURES).inline()
+_UNKNOWN_IDS_SINCE = select(func.count()).where(
+    UNKNOWN_IDS.c.caller == bindparam("caller"),
+    UNKNOWN_IDS.c.at > bindparam("since", type_=UTCDateTime()),
+)
+_RECORD_UNKNOWN_ID = insert(UNKNOWN_IDS).inline()
+_ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
 
 
 def check_subscriber_id(subscriber_id: str) -> None:
-    if len(subscriber_id) != SUBSCRIBER_ID_LENGTH or not subscriber_id.isdigit():
+    ok = len(subscriber_id) == SUBSCRIBER_ID_LENGTH and subscriber_id.isascii()
+    if not (ok and subscriber_id.isdigit()):
         raise ValueError("a Subscriber ID is 12 digits")
 
 
-def judge(facts: SubscriberFacts, dob: date, now: datetime) -> Verification:
-    """LOCKED (the date of birth unchecked), OK, or a MISMATCH still to be recorded."""
+def serialize_on(conn: Connection, scope: str, name: str) -> None:
+    """Hold, until the transaction ends, a lock that one `scope`/`name` pair takes at a time."""
+    if conn.dialect.name == "postgresql":
+        digest = hashlib.sha256(f"{scope}:{name}".encode()).digest()
+        conn.execute(_ADVISORY_LOCK, {"key": int.from_bytes(digest[:8], "big", signed=True)})
+    # SQLite: the transaction already holds the database's write lock (BEGIN IMMEDIATE).
+
+
+def subscriber_facts(conn: Connection, subscriber_id: str, now: datetime) -> SubscriberFacts:
+    since = now - limits.FAILURE_WINDOW - limits.LOCKOUT
+    rows = conn.execute(_FACTS, {"subscriber_id": subscriber_id, "since": since}).all()
+    births = [row.date_of_birth for row in rows if row.at is None]
+    failures = sorted(row.at for row in rows if row.at is not None)
+    return SubscriberFacts(bool(births), births[0] if births else None, failures)
+
+
+def identify(
+    conn: Connection, subscriber_id: str, caller: str | None, now: datetime
+) -> Identification:
+    """Whether the ID is a member's and locked; an unknown ID counts against the caller number.
+
+    Runs in a transaction the caller commits.
+    """
+    blocked = False
+    if caller:
+        serialize_on(conn, "caller", caller)
+        since = now - limits.UNKNOWN_ID_WINDOW
+        tried = conn.scalar(_UNKNOWN_IDS_SINCE, {"caller": caller, "since": since}) or 0
+        blocked = limits.caller_blocked(tried)
+    facts = subscriber_facts(conn, subscriber_id, now)
+    if caller and not facts.known and not blocked:
+        conn.execute(_RECORD_UNKNOWN_ID, {"caller": caller, "at": now})
+        audit.record(conn, now, audit.CALLER, "identify.unknown_id", caller)
+        blocked = limits.caller_blocked(tried + 1)
+    return Identification(facts.known, facts.locked_until(now), caller_blocked=blocked)
+
+
+def verify(conn: Connection, subscriber_id: str, born: date, now: datetime) -> Verification:
+    """Judge a date of birth and record the attempt, serialised per subscriber.
+
+    LOCKED (the date unchecked) while locked out; OK; or MISMATCH, recorded with its audit event,
+    which becomes LOCKED when it is the failure that reaches the limit. Runs in a transaction
+    the caller commits.
+    """
+    serialize_on(conn, "subscriber", subscriber_id)
+    facts = subscriber_facts(conn, subscriber_id, now)
     locked = facts.locked_until(now)
     if locked is not None:
+        audit.record(conn, now, audit.CALLER, "verify.refused_locked", subscriber_id)
         return Verification(VerifyResult.LOCKED, locked)
-    if facts.known and facts.date_of_birth == dob:
+    if facts.known and facts.date_of_birth == born:
+        audit.record(conn, now, audit.CALLER, "verify.ok", subscriber_id)
         return Verification(VerifyResult.OK)
-    return Verification(VerifyResult.MISMATCH)
+    return _record_failure(conn, subscriber_id, facts, now)
 
 
-def audit_verdict(
-    conn: Connection, subscriber_id: str, verdict: Verification, now: datetime
-) -> None:
-    """Audit an OK or a refusal while locked: one insert. Caller commits."""
-    action = "verify.ok" if verdict.result is VerifyResult.OK else "verify.refused_locked"
-    audit.record(conn, now, audit.CALLER, action, subscriber_id)
-
-
-def record_failure(
-    conn: Connection, subscriber_id: str, known: bool, now: datetime
+def _record_failure(
+    conn: Connection, subscriber_id: str, facts: SubscriberFacts, now: datetime
 ) -> Verification:
-    """Record (and audit) a mismatch; counted with any recorded meanwhile by other calls.
-
-    Two writes: the caller runs this in a transaction and commits.
-    """
     conn.execute(_RECORD_FAILURE, {"subscriber_id": subscriber_id, "at": now})
-    locked = lockout_until(conn, subscriber_id, now)
+    locked = limits.locked_until([*facts.failures, now], now)
     audit.record(
         conn,
         now,
         audit.CALLER,
         "verify.failed",
         subscriber_id,
-        known_subscriber=known,
+        known_subscriber=facts.known,
         locked_until=locked.isoformat() if locked else None,
     )
     if locked is not None:

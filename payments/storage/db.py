@@ -17,24 +17,54 @@ from sqlalchemy.pool import StaticPool
 from payments.storage.unit_of_work import UnitOfWorkFactory, uow_factory_for
 
 MIGRATIONS = Path(__file__).with_name("migrations")
-SQLITE_BUSY_TIMEOUT_SECONDS = 30
 PING_AFTER_IDLE_SECONDS = 10.0
 
+# Nothing waits long on the database: a webhook must answer within five seconds (SPEC "Limits").
+CONNECT_TIMEOUT_SECONDS = 2
+STATEMENT_TIMEOUT_MS = 3000
+LOCK_TIMEOUT_MS = 2000
+IDLE_IN_TRANSACTION_MS = 30000  # a transaction left open by a stuck process is ended
+POOL_WAIT_SECONDS = 2
+SQLITE_BUSY_TIMEOUT_SECONDS = 3
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for `url`; SQLite gets foreign keys, a busy timeout and serialized writes."""
+
+def make_engine(url: str, timeouts: bool = True, **kwargs: Any) -> Engine:
+    """An engine for `url`, with connect, statement and lock timeouts unless `timeouts` is off
+    (migrations). SQLite gets foreign keys, a busy timeout and serialized writes."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
+        if timeouts:
+            kwargs.setdefault("connect_args", _postgres_timeouts())
+            kwargs.setdefault("pool_timeout", POOL_WAIT_SECONDS)
         engine = create_engine(url, **kwargs)
         _ping_when_idle(engine, PING_AFTER_IDLE_SECONDS)
         return engine
-    connect_args = {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_SECONDS}
+    busy = SQLITE_BUSY_TIMEOUT_SECONDS if timeouts else 60
+    connect_args = {"check_same_thread": False, "timeout": busy}
     in_memory = parsed.database in (None, "", ":memory:")
     if in_memory:
         kwargs.setdefault("poolclass", StaticPool)
     engine = create_engine(url, connect_args=connect_args, **kwargs)
-    _configure_sqlite(engine, wal=not in_memory)
+    _configure_sqlite(engine, wal=not in_memory, busy_seconds=busy)
     return engine
+
+
+def _postgres_timeouts() -> dict[str, Any]:
+    """libpq settings: a server that stops answering fails a statement within seconds."""
+    options = (
+        f"-c statement_timeout={STATEMENT_TIMEOUT_MS} -c lock_timeout={LOCK_TIMEOUT_MS} "
+        f"-c idle_in_transaction_session_timeout={IDLE_IN_TRANSACTION_MS}"
+    )
+    return {
+        "connect_timeout": CONNECT_TIMEOUT_SECONDS,
+        "options": options,
+        # A peer that vanished (not one that is slow) is noticed by TCP within seconds.
+        "keepalives": 1,
+        "keepalives_idle": 5,
+        "keepalives_interval": 2,
+        "keepalives_count": 2,
+        "tcp_user_timeout": STATEMENT_TIMEOUT_MS + 1000,
+    }
 
 
 def _ping_when_idle(engine: Engine, idle_seconds: float) -> None:
@@ -60,7 +90,7 @@ def _ping_when_idle(engine: Engine, idle_seconds: float) -> None:
             raise DisconnectionError("pooled connection failed its ping") from error
 
 
-def _configure_sqlite(engine: Engine, wal: bool) -> None:
+def _configure_sqlite(engine: Engine, wal: bool, busy_seconds: int) -> None:
     """Take SQLite's write lock at BEGIN, so concurrent threads queue instead of deadlocking.
 
     pysqlite would otherwise begin lazily on the first write: two transactions that both read
@@ -73,7 +103,7 @@ def _configure_sqlite(engine: Engine, wal: bool) -> None:
         dbapi_connection.isolation_level = None  # let us emit BEGIN ourselves
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_SECONDS * 1000}")
+        cursor.execute(f"PRAGMA busy_timeout={busy_seconds * 1000}")
         if wal:
             cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
@@ -96,7 +126,7 @@ def alembic_config() -> Config:
 
 def upgrade_database(url: str, revision: str = "head") -> None:
     """Create or migrate the database at `url` to `revision`."""
-    engine = make_engine(url)
+    engine = make_engine(url, timeouts=False)
     try:
         with engine.begin() as connection:
             config = alembic_config()

@@ -1,5 +1,5 @@
 """What plans owe, each read in one statement: the plan, its invoices as bills (paid elsewhere plus
-this line's credited allocations), and the money held by payments still waiting for the gateway.
+this line's credited allocations), and the money held by payments still waiting for the processor.
 
 Core statements built once: the hot paths of a call read and write through these and
 payments.storage.tables rather than through ORM objects.
@@ -7,10 +7,8 @@ payments.storage.tables rather than through ORM objects.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
-from decimal import Decimal
 from itertools import groupby
 from typing import Any
 
@@ -18,31 +16,19 @@ from sqlalchemy import Connection, Row, bindparam, func, or_, select
 
 from payments.domain.billing import Bill
 from payments.domain.money import ZERO, cents
+from payments.domain.plans import PlanAccount
 from payments.domain.values import PaymentStatus, PlanStatus
 from payments.storage.tables import ALLOCATIONS, INVOICES, MEMBERS, PAYMENTS, PLANS
 
 # Payments whose allocations count as money received on their invoices.
-CREDITED = (PaymentStatus.APPROVED.value, PaymentStatus.SETTLED.value)
-
-
-@dataclass(frozen=True)
-class PlanLedger:
-    pk: int
-    plan_id: str
-    kind: str
-    name: str
-    carrier: str
-    status: PlanStatus
-    coverage_start: date | None
-    bills: tuple[Bill, ...]  # oldest coverage month first
-    reserved: Decimal  # held by PENDING payments
+CREDITED = tuple(status.value for status in PaymentStatus if status.charged)
 
 
 @dataclass(frozen=True)
 class MemberLedgers:
     first_name: str
     language: str
-    plans: tuple[PlanLedger, ...]  # health before dental
+    plans: tuple[PlanAccount, ...]  # health before dental
 
 
 _credited = (
@@ -61,7 +47,7 @@ _reserved = (
     .scalar_subquery()
 )
 _LEDGER_COLUMNS = (
-    PLANS.c.id,
+    PLANS.c.id.label("plan_ref"),
     PLANS.c.plan_id,
     PLANS.c.kind,
     PLANS.c.name,
@@ -97,17 +83,17 @@ _MEMBER_LEDGERS = (
 )
 
 
-def plan_ledger(conn: Connection, plan_pk: int) -> PlanLedger:
-    rows = conn.execute(_PLAN_LEDGER, {"plan_pk": plan_pk}).all()
-    (ledger,) = _ledgers(rows)
-    return ledger
+def plan_ledger(conn: Connection, plan_ref: int) -> PlanAccount:
+    rows = conn.execute(_PLAN_LEDGER, {"plan_pk": plan_ref}).all()
+    (plan,) = _accounts(rows)
+    return plan
 
 
-def plan_ledger_and_key(conn: Connection, plan_pk: int, key: str) -> tuple[PlanLedger, bool]:
-    """The plan's ledger, and whether a payment already holds the idempotency key `key`."""
-    rows = conn.execute(_PLAN_LEDGER_AND_KEY, {"plan_pk": plan_pk, "key": key}).all()
-    (ledger,) = _ledgers(rows)
-    return ledger, bool(rows[0].key_taken)
+def plan_ledger_and_key(conn: Connection, plan_ref: int, key: str) -> tuple[PlanAccount, bool]:
+    """The plan's account, and whether a payment already holds the idempotency key `key`."""
+    rows = conn.execute(_PLAN_LEDGER_AND_KEY, {"plan_pk": plan_ref, "key": key}).all()
+    (plan,) = _accounts(rows)
+    return plan, bool(rows[0].key_taken)
 
 
 def member_ledgers(conn: Connection, subscriber_id: str) -> MemberLedgers | None:
@@ -115,24 +101,33 @@ def member_ledgers(conn: Connection, subscriber_id: str) -> MemberLedgers | None
     rows = conn.execute(_MEMBER_LEDGERS, {"subscriber_id": subscriber_id}).all()
     if not rows:
         return None
-    plans = _ledgers([row[2:] for row in rows if row.id is not None])
+    plans = _accounts([row for row in rows if row.plan_ref is not None])
     return MemberLedgers(rows[0].first_name, rows[0].language, tuple(plans))
 
 
-def _ledgers(rows: Iterable[Row[Any] | tuple[Any, ...]]) -> list[PlanLedger]:
-    """One ledger per plan from rows starting with _LEDGER_COLUMNS, one row per invoice (or
-    one row with no invoice)."""
-    ledgers = []
-    for _, plan_rows in groupby(rows, key=lambda row: row[0]):
-        group = list(plan_rows)
-        pk, plan_id, kind, name, carrier, status, coverage_start, reserved = group[0][:8]
-        bills = tuple(_bill(*row[8:14]) for row in group if row[8] is not None)
-        plan = (pk, plan_id, kind, name, carrier, PlanStatus(status), coverage_start)
-        ledgers.append(PlanLedger(*plan, bills, cents(reserved or ZERO)))
-    return ledgers
+def _accounts(rows: Sequence[Row[Any]]) -> list[PlanAccount]:
+    """One account per plan from rows of _LEDGER_COLUMNS: one row per invoice, or one row with
+    no invoice."""
+    return [
+        _account(list(plan_rows)) for _, plan_rows in groupby(rows, key=lambda row: row.plan_ref)
+    ]
 
 
-def _bill(
-    invoice_id: int, period: date, amount: Decimal, due: date, paid: Decimal, credited: Any
-) -> Bill:
-    return Bill(period, amount, due, cents(paid + (credited or ZERO)), invoice_id)
+def _account(rows: list[Row[Any]]) -> PlanAccount:
+    first = rows[0]
+    return PlanAccount(
+        ref=first.plan_ref,
+        plan_id=first.plan_id,
+        kind=first.kind,
+        name=first.name,
+        carrier=first.carrier,
+        status=PlanStatus(first.status),
+        coverage_start=first.coverage_start,
+        bills=tuple(_bill(row) for row in rows if row.invoice_id is not None),
+        reserved=cents(first.reserved or ZERO),
+    )
+
+
+def _bill(row: Row[Any]) -> Bill:
+    paid = cents(row.paid_external + (row.credited or ZERO))
+    return Bill(row.period, row.amount, row.due_date, paid, row.invoice_id)

@@ -92,7 +92,7 @@ class Payment(Base):
     last4: Mapped[str] = mapped_column(String(4))
     account_type: Mapped[str | None] = mapped_column(String(8))
     channel: Mapped[str] = mapped_column(String(8))
-    call_sid: Mapped[str | None] = mapped_column(String(64))
+    call_sid: Mapped[str | None] = mapped_column(String(64), index=True)
     agent_id: Mapped[str | None] = mapped_column(String(64))
     gateway_ref: Mapped[str | None] = mapped_column(String(100))
     decline_reason: Mapped[str | None] = mapped_column(String(32))
@@ -152,3 +152,35 @@ class VerificationFailure(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     subscriber_id: Mapped[str] = mapped_column(String(12), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class UnknownIdAttempt(Base):
+    """A Subscriber ID keyed that matches no member, by caller number (SPEC "Limits")."""
+
+    __tablename__ = "unknown_id_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    caller: Mapped[str] = mapped_column(String(16), index=True)  # E.164
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SandboxCharge(Base):
+    """The sandbox processor's own ledger, standing in for an external processor's records.
+
+    Not the payment line's data: only the sandbox gateway writes it, so every process (server
+    workers, `ivr reconcile`, a restarted server) sees the same charges. Never a card number.
+    """
+
+    __tablename__ = "sandbox_charges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(100), unique=True)
+    amount_cents: Mapped[int] = mapped_column()
+    method: Mapped[str] = mapped_column(String(4))
+    last4: Mapped[str] = mapped_column(String(4))
+    approved: Mapped[bool] = mapped_column(Boolean)
+    transaction_id: Mapped[str | None] = mapped_column(String(100))
+    decline_reason: Mapped[str | None] = mapped_column(String(32))
+    message: Mapped[str] = mapped_column(String(200))
+    reversed: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

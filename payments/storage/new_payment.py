@@ -23,9 +23,9 @@ _INSERT_AUTHORIZATION = insert(AUTHORIZATIONS).inline()  # no RETURNING of the i
 
 def insert_pending_payment(
     conn: Connection, plan_pk: int, request: PaymentRequest, now: datetime
-) -> tuple[int, str]:
+) -> dict[str, Any]:
     """Insert a PENDING payment, a bank debit's TEL authorization and the audit event "payment.
-    submitted"; the payment's id and confirmation number.
+    submitted"; the payment's columns, with its id.
 
     A confirmation number already taken fails the insert on its unique constraint, like a taken
     idempotency key: the caller retries (payments.services.submission).
@@ -36,7 +36,7 @@ def insert_pending_payment(
     if authorization is not None and isinstance(request.instrument, BankDetails):
         conn.execute(_INSERT_AUTHORIZATION, authorization_values(payment_id, authorization))
     audit.record_all(conn, [submitted_event(request, values["confirmation"], now)])
-    return payment_id, values["confirmation"]
+    return {**values, "id": payment_id}
 
 
 def submitted_event(request: PaymentRequest, confirmation: str, now: datetime) -> audit.Event:
@@ -74,6 +74,9 @@ def pending_payment_values(plan_pk: int, request: PaymentRequest, now: datetime)
         "call_sid": request.call_sid,
         "agent_id": request.agent_id,
         "unresolved": False,
+        "decline_reason": None,
+        "gateway_ref": None,
+        "activated_coverage_start": None,
         "created_at": now,
         "updated_at": now,
     }

@@ -1,19 +1,19 @@
-"""Queries the service layer shares. Functions take a Connection (Core statements) or a Session
-(ORM); callers own the transaction.
+"""Queries the services share, as Core statements built once. Callers own the transaction.
 
-The per-call queries are Core statements built once (payments.storage.tables): a call's steps read a
-few columns and never need ORM objects. The ORM helpers serve the operator paths.
+A call's steps read a few columns and never need ORM objects; the importer and the operator
+views use the ORM (payments.operations).
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import NamedTuple
 
-from sqlalchemy import Connection, RowMapping, bindparam, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, RowMapping, and_, bindparam, func, or_, select
 
-from payments.storage.models import Member, Payment
+from payments.domain.values import CallPayment, PaymentStatus
+from payments.storage.sqltypes import UTCDateTime
 from payments.storage.tables import MEMBERS, PAYMENTS, PHONES, PLANS
 
 
@@ -33,15 +33,13 @@ _SUBSCRIBERS_FOR_PHONE = (
     .order_by(MEMBERS.c.subscriber_id)
 )
 _MEMBER_EXISTS = select(MEMBERS.c.id).where(MEMBERS.c.subscriber_id == bindparam("subscriber_id"))
-_MEMBER_LANGUAGE = select(MEMBERS.c.language).where(
-    MEMBERS.c.subscriber_id == bindparam("subscriber_id")
-)
 _PAYMENT_BY_KEY = (
     select(PAYMENTS.c.id, MEMBERS.c.subscriber_id, PLANS.c.plan_id, PAYMENTS.c.amount)
     .join(PLANS, PAYMENTS.c.plan_id == PLANS.c.id)
     .join(MEMBERS, PLANS.c.member_id == MEMBERS.c.id)
     .where(PAYMENTS.c.idempotency_key == bindparam("key"))
 )
+# The member's row is locked with the plan's: limits count per subscriber across plans.
 _LOCK_MEMBERS_PLAN = (
     select(PLANS.c.id)
     .join(MEMBERS, PLANS.c.member_id == MEMBERS.c.id)
@@ -49,12 +47,13 @@ _LOCK_MEMBERS_PLAN = (
         PLANS.c.plan_id == bindparam("plan_id"),
         MEMBERS.c.subscriber_id == bindparam("subscriber_id"),
     )
-    .with_for_update(of=PLANS)
+    .with_for_update(of=[PLANS, MEMBERS])
 )
-# What recording a gateway answer reads of a payment, and tells the caller afterwards.
-_RECORDED = (
+# What recording a processor's answer reads of a payment, and tells the caller afterwards.
+RECORDED = (
     PAYMENTS.c.id,
     PAYMENTS.c.plan_id,
+    PAYMENTS.c.idempotency_key,
     PAYMENTS.c.confirmation,
     PAYMENTS.c.amount,
     PAYMENTS.c.status,
@@ -66,16 +65,47 @@ _RECORDED = (
     PAYMENTS.c.call_sid,
     PAYMENTS.c.agent_id,
     PAYMENTS.c.created_at,
+    PAYMENTS.c.updated_at,
 )
 _LOCK_PLAN_OF_PAYMENT = (
-    select(MEMBERS.c.subscriber_id, *_RECORDED)
+    select(MEMBERS.c.subscriber_id, *RECORDED)
     .join(PLANS, PLANS.c.member_id == MEMBERS.c.id)
     .join(PAYMENTS, PAYMENTS.c.plan_id == PLANS.c.id)
     .where(PAYMENTS.c.id == bindparam("payment_id"))
     .with_for_update(of=PLANS)
 )
-_PAYMENT = select(*_RECORDED).where(PAYMENTS.c.id == bindparam("payment_id"))
-_LOCK_PAYMENT = _PAYMENT.with_for_update()
+_PAYMENT = select(*RECORDED).where(PAYMENTS.c.id == bindparam("payment_id"))
+_PAYMENT_WITH_KEY = select(*RECORDED).where(PAYMENTS.c.idempotency_key == bindparam("key"))
+_CALL_PAYMENTS = (
+    select(
+        PAYMENTS.c.idempotency_key,
+        PAYMENTS.c.confirmation,
+        PLANS.c.kind,
+        PAYMENTS.c.amount,
+        PAYMENTS.c.status,
+    )
+    .join(PLANS, PAYMENTS.c.plan_id == PLANS.c.id)
+    .where(PAYMENTS.c.call_sid == bindparam("call_sid"))
+    .order_by(PAYMENTS.c.created_at, PAYMENTS.c.id)
+)
+_DECLINED_OR_WAITING = or_(
+    PAYMENTS.c.status == PaymentStatus.PENDING.value,
+    and_(
+        PAYMENTS.c.status == PaymentStatus.DECLINED.value,
+        PAYMENTS.c.created_at > bindparam("since", type_=UTCDateTime()),
+    ),
+)
+_DECLINE_COUNTS = (
+    select(
+        func.count().label("for_subscriber"),
+        func.count(PAYMENTS.c.id)
+        .filter(PAYMENTS.c.call_sid == bindparam("call_sid"))
+        .label("in_call"),
+    )
+    .select_from(PAYMENTS.join(PLANS, PAYMENTS.c.plan_id == PLANS.c.id))
+    .join(MEMBERS, PLANS.c.member_id == MEMBERS.c.id)
+    .where(MEMBERS.c.subscriber_id == bindparam("subscriber_id"), _DECLINED_OR_WAITING)
+)
 
 
 def subscribers_for_phone(conn: Connection, e164: str) -> list[str]:
@@ -86,18 +116,15 @@ def member_exists(conn: Connection, subscriber_id: str) -> bool:
     return conn.scalar(_MEMBER_EXISTS, {"subscriber_id": subscriber_id}) is not None
 
 
-def member_language(conn: Connection, subscriber_id: str) -> str | None:
-    """The member's language, or None for an unknown Subscriber ID."""
-    return conn.scalar(_MEMBER_LANGUAGE, {"subscriber_id": subscriber_id})
-
-
 def payment_by_key(conn: Connection, key: str) -> KeyedPayment | None:
     row = conn.execute(_PAYMENT_BY_KEY, {"key": key}).first()
-    return None if row is None else KeyedPayment(*row)
+    if row is None:
+        return None
+    return KeyedPayment(row.id, row.subscriber_id, row.plan_id, row.amount)
 
 
 def lock_members_plan(conn: Connection, subscriber_id: str, plan_id: str) -> int | None:
-    """Row-lock the plan `plan_id` if it belongs to `subscriber_id`; its primary key."""
+    """Row-lock the plan `plan_id` and its member, if it belongs to `subscriber_id`; its id."""
     params = {"plan_id": plan_id, "subscriber_id": subscriber_id}
     return conn.scalar(_LOCK_MEMBERS_PLAN, params)
 
@@ -106,22 +133,41 @@ def lock_plan_of_payment(conn: Connection, payment_id: int) -> tuple[str, RowMap
     """Row-lock the plan a payment is for; its member's Subscriber ID, and the payment.
 
     The payment is read by the locking statement: after waiting for the lock its columns can
-    be older than the lock. Writes to it must check what they expect (payments.services.recording).
+    be older than the lock. Writes to it must check what they expect (services.recording).
     """
     row = conn.execute(_LOCK_PLAN_OF_PAYMENT, {"payment_id": payment_id}).one()
     return row.subscriber_id, row._mapping
 
 
-def payment_row(conn: Connection, payment_id: int, lock: bool = False) -> RowMapping:
-    """What recording reads of a payment; `lock` takes its row lock."""
-    query = _LOCK_PAYMENT if lock else _PAYMENT
-    return conn.execute(query, {"payment_id": payment_id}).one()._mapping
+def payment_row(conn: Connection, payment_id: int) -> RowMapping:
+    """What recording reads of a payment."""
+    return conn.execute(_PAYMENT, {"payment_id": payment_id}).one()._mapping
 
 
-def member_by_subscriber(session: Session, subscriber_id: str) -> Member | None:
-    return session.scalar(select(Member).where(Member.subscriber_id == subscriber_id))
+def payment_with_key(conn: Connection, key: str) -> RowMapping | None:
+    row = conn.execute(_PAYMENT_WITH_KEY, {"key": key}).first()
+    return None if row is None else row._mapping
 
 
-def lock_payment(session: Session, payment_pk: int) -> Payment:
-    query = select(Payment).where(Payment.id == payment_pk).with_for_update()
-    return session.scalars(query.execution_options(populate_existing=True)).one()
+def payments_of_call(conn: Connection, call_sid: str) -> list[CallPayment]:
+    """The payments confirmed in one call, oldest first."""
+    return [
+        CallPayment(
+            idempotency_key=row.idempotency_key,
+            confirmation=row.confirmation,
+            plan_kind=row.kind,
+            amount=row.amount,
+            status=PaymentStatus(row.status),
+        )
+        for row in conn.execute(_CALL_PAYMENTS, {"call_sid": call_sid})
+    ]
+
+
+def decline_counts(
+    conn: Connection, subscriber_id: str, call_sid: str | None, since: datetime
+) -> tuple[int, int]:
+    """Declined attempts since `since`, and attempts still waiting for the processor: in the
+    call `call_sid` and for the subscriber."""
+    params = {"subscriber_id": subscriber_id, "call_sid": call_sid or "", "since": since}
+    row = conn.execute(_DECLINE_COUNTS, params).one()
+    return row.in_call, row.for_subscriber

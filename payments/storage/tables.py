@@ -14,6 +14,8 @@ from payments.storage.models import (
     Payment,
     PaymentAllocation,
     Plan,
+    SandboxCharge,
+    UnknownIdAttempt,
     VerificationFailure,
 )
 
@@ -33,3 +35,5 @@ ALLOCATIONS = _table(PaymentAllocation)
 AUTHORIZATIONS = _table(BankAuthorization)
 AUDIT_EVENTS = _table(AuditEvent)
 FAILURES = _table(VerificationFailure)
+UNKNOWN_IDS = _table(UnknownIdAttempt)
+SANDBOX_CHARGES = _table(SandboxCharge)

@@ -75,7 +75,7 @@ def test_decline_then_another_card_is_approved(line: Line) -> None:
     log = line.call(script)
 
     assert "declined because of insufficient funds" in log.spoken
-    assert "You have not been charged." in log.spoken
+    assert "You have not been charged for this payment." in log.spoken
     assert line.statuses(ANA) == ["approved", "declined"]
 
 
@@ -83,7 +83,7 @@ def test_gateway_failure_is_told_truthfully(line: Line) -> None:
     script = signed_in(ANA, ANA_DOB) + ["1", "1", "1"] + card(number="4000000000000119")
     log = line.call(script + ["1", "2"])
     assert "because of a system problem" in log.spoken
-    assert "You have not been charged." in log.spoken
+    assert "You have not been charged for this payment." in log.spoken
     assert line.statuses(ANA) == ["failed"]
     assert line.payments.recent_payments(ANA) == []  # "recent payments" lists money moved
 

@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from ivr.callstate import StoreUnavailable
+from ivr.callstate import ENDED, StoreUnavailable
 from tests.e2e.conftest import STRANGER, Line, signed_post, spoken, twiml
 from tests.e2e.test_card_and_bank_calls import ANA, ANA_DOB, VISA, card, signed_in
 
@@ -67,7 +67,9 @@ def test_silence_reprompts_then_offers_a_representative_never_hanging_up_at_once
 
 def test_silence_at_the_offer_ends_the_call_politely(line: Line) -> None:
     log = line.call(["", "", "", "", "", ""])
-    assert "Nothing has been charged. Goodbye." in log.spoken
+    assert log.spoken.endswith(
+        "We did not hear from you, so we will end this call.\nNothing has been charged.\nGoodbye."
+    )
     assert log.ended_by == "server-hangup"
 
 
@@ -75,7 +77,8 @@ def test_hang_up_before_confirming_charges_nothing(line: Line) -> None:
     log = line.call(signed_in(ANA, ANA_DOB) + ["1", "1", "1"] + card() + ["hangup"])
     assert "To confirm, press 1." in log.spoken
     assert line.payments.recent_payments(ANA) == []
-    assert line.kv._data == {}  # the status callback erased the call and its card data
+    # The status callback erased the card data and left only the call's tombstone.
+    assert [value for _, value in line.kv._data.values()] == [ENDED]
 
 
 def test_star_repeats_and_zero_reaches_a_representative(line: Line) -> None:

@@ -15,14 +15,9 @@ from alembic.migration import MigrationContext
 from psycopg.pq import TransactionStatus
 from sqlalchemy import delete, select, text
 
+from payments.domain.errors import AmountNotAllowed
 from payments.domain.instruments import CardDetails
-from payments.domain.values import (
-    AmountNotAllowed,
-    Channel,
-    DeclineReason,
-    PaymentRequest,
-    PaymentStatus,
-)
+from payments.domain.values import Channel, DeclineReason, PaymentRequest, PaymentStatus
 from payments.gateways.base import GatewayResponse
 from payments.gateways.sandbox import SandboxGateway
 from payments.operations.demo import demo_accounts
@@ -41,10 +36,12 @@ from payments.storage.models import (
     Base,
     Payment,
     PaymentAllocation,
+    SandboxCharge,
+    UnknownIdAttempt,
     VerificationFailure,
 )
 from payments.storage.repository import lock_plan_of_payment
-from tests.doubles import FakeClock
+from tests.doubles import FakeClock, FlakyGateway
 
 pytestmark = pytest.mark.integration
 
@@ -52,8 +49,8 @@ NOW = datetime(2026, 11, 10, 15, 0, tzinfo=UTC)
 LUIS_PLAN = ("100000000002", "H-100000000002")
 
 
-class SlowGateway(SandboxGateway):
-    """Holds each charge a moment so that concurrent requests overlap."""
+class SlowGateway(FlakyGateway):
+    """Holds each charge a moment so that concurrent requests overlap; counts them."""
 
     def charge(self, request):
         threading.Event().wait(0.05)
@@ -81,6 +78,8 @@ def db(engine) -> Iterator:
             Payment,
             AuditEvent,
             VerificationFailure,
+            SandboxCharge,
+            UnknownIdAttempt,
         ):
             uow.session.execute(delete(model))
         uow.commit()
@@ -104,8 +103,8 @@ def test_migrations_match_the_models(engine):
         assert compare_metadata(context, Base.metadata) == []
 
 
-def test_eight_callers_paying_the_full_balance_at_once_approve_exactly_one(db):
-    gateway = SlowGateway()
+def test_eight_callers_paying_the_full_balance_at_once_approve_exactly_one(engine, db):
+    gateway = SlowGateway(SandboxGateway(engine))
     service = PaymentService(db, gateway, FakeClock(NOW))
 
     start = threading.Barrier(8)
@@ -129,8 +128,8 @@ def test_eight_callers_paying_the_full_balance_at_once_approve_exactly_one(db):
     assert service.account_summary(LUIS_PLAN[0]).plans[0].balance == 0
 
 
-def test_partial_payments_racing_never_exceed_the_balance(db):
-    gateway = SlowGateway()
+def test_partial_payments_racing_never_exceed_the_balance(engine, db):
+    gateway = SlowGateway(SandboxGateway(engine))
     service = PaymentService(db, gateway, FakeClock(NOW))
 
     start = threading.Barrier(8)
@@ -148,8 +147,8 @@ def test_partial_payments_racing_never_exceed_the_balance(db):
     assert gateway.charged_cents() == 40000
 
 
-def test_one_key_from_four_threads_is_one_payment_and_one_charge(db):
-    gateway = SlowGateway()
+def test_one_key_from_four_threads_is_one_payment_and_one_charge(engine, db):
+    gateway = SlowGateway(SandboxGateway(engine))
     service = PaymentService(db, gateway, FakeClock(NOW))
     start = threading.Barrier(4)
 
@@ -166,8 +165,8 @@ def test_one_key_from_four_threads_is_one_payment_and_one_charge(db):
         assert len(uow.session.scalars(select(Payment.id)).all()) == 1
 
 
-def test_timestamps_come_back_aware_utc(db):
-    service = PaymentService(db, SandboxGateway(), FakeClock(NOW))
+def test_timestamps_come_back_aware_utc(engine, db):
+    service = PaymentService(db, SandboxGateway(engine), FakeClock(NOW))
     service.submit_payment(request("k", "1.00"))
     with db() as uow:
         created = uow.session.scalars(select(Payment.created_at)).one()
@@ -246,8 +245,8 @@ def _wait_until_blocked_on_a_lock(engine) -> None:
 
 def test_an_answer_recorded_while_another_waited_for_the_plan_is_not_recorded_twice(engine, db):
     clock = FakeClock(NOW)
-    reserver = Reserver(db, clock, pending_wait=0)
-    payment_id, _ = reserver.reserve(request("k", "100.00"))
+    reserver = Reserver(db, clock)
+    payment_id = reserver.reserve(request("k", "100.00")).payment["id"]
     declined = ChargeResult(GatewayResponse(False, None, DeclineReason.GENERIC))
     with db() as uow, ThreadPoolExecutor(1) as pool:
         subject, payment = lock_plan_of_payment(uow.connection, payment_id)
@@ -270,8 +269,8 @@ def test_an_answer_recorded_while_another_waited_for_the_plan_is_not_recorded_tw
     assert allocated == [Decimal("100.00")]
 
 
-def test_a_taken_confirmation_number_is_drawn_again_on_postgres(db, monkeypatch):
-    service = PaymentService(db, SandboxGateway(), FakeClock(NOW))
+def test_a_taken_confirmation_number_is_drawn_again_on_postgres(engine, db, monkeypatch):
+    service = PaymentService(db, SandboxGateway(engine), FakeClock(NOW))
     first = service.submit_payment(request("a", "1.00"))
     drawn = iter([first.confirmation, "WXYWXYWX"])
     monkeypatch.setattr(new_payment, "new_confirmation", lambda: next(drawn))

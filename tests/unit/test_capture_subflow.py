@@ -47,17 +47,22 @@ class FakePayments:
     def account_summary(self, subscriber_id: str) -> AccountSummary:
         return AccountSummary(subscriber_id, "Ana", "en", (PLAN,))
 
-    def submit_payment(self, request: PaymentRequest) -> PaymentOutcome:
+    def start_payment(self, request: PaymentRequest) -> None:
         self.requests.append(request)
+
+    def outcome(self, key: str, wait: float = 0.0) -> PaymentOutcome | None:
+        if not any(request.idempotency_key == key for request in self.requests):
+            return None
         return PaymentOutcome(
-            PaymentStatus.APPROVED,
-            True,
-            "AC3D4F7H",
-            None,
-            PlanStatus.ACTIVE,
-            Decimal("0.00"),
-            None,
-            date(2026, 12, 31),
+            status=PaymentStatus.APPROVED,
+            confirmation="AC3D4F7H",
+            amount=Decimal("45.00"),
+            plan_kind="health",
+            decline_reason=None,
+            plan_status=PlanStatus.ACTIVE,
+            remaining_balance=Decimal("0.00"),
+            coverage_start=None,
+            paid_through=date(2026, 12, 31),
         )
 
 

@@ -11,17 +11,16 @@ from alembic.migration import MigrationContext
 from sqlalchemy import select, text
 
 from payments.domain.instruments import CardDetails
+from payments.domain.limits import locked_until
 from payments.domain.values import Channel, PaymentRequest
-from payments.gateways.sandbox import SandboxGateway
 from payments.operations.admin import account_as_json
 from payments.operations.demo import demo_accounts
 from payments.operations.importer import import_accounts
 from payments.services.service import PaymentService
-from payments.services.verification import locked_until
 from payments.storage import audit
 from payments.storage.db import make_engine, upgrade_database
 from payments.storage.models import AuditEvent, Base
-from tests.doubles import FakeClock, migrated_sqlite
+from tests.doubles import FakeClock, migrated_sqlite, standalone_sandbox
 
 NOW = datetime(2026, 11, 10, 15, 0, tzinfo=UTC)
 
@@ -146,7 +145,7 @@ def test_locked_until_needs_five_failures_within_a_day():
 def test_account_as_json_shape(database):
     _, uow_factory = database
     import_accounts(uow_factory, demo_accounts(date(2026, 11, 10)))
-    service = PaymentService(uow_factory, SandboxGateway(), FakeClock(NOW))
+    service = PaymentService(uow_factory, standalone_sandbox(), FakeClock(NOW))
     card = CardDetails("4242424242424242", 12, 2030, "123", "02110")
     service.submit_payment(
         PaymentRequest("100000000001", "D-100000000001", Decimal("32"), card, Channel.VOICE, "k")

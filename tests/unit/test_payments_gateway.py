@@ -8,9 +8,9 @@ from payments.domain.confirmation import ALPHABET, LENGTH, is_confirmation, new_
 from payments.domain.instruments import AccountType, BankDetails, CardDetails
 from payments.domain.values import DeclineReason
 from payments.gateways.base import ChargeRequest, GatewayResponse
-from payments.gateways.sandbox import SandboxGateway, settlement_fate
+from payments.gateways.sandbox import settlement_fate
 from payments.services.charging import charge_truthfully
-from tests.doubles import FlakyGateway
+from tests.doubles import FlakyGateway, standalone_sandbox
 
 
 def card_charge(number: str, key: str = "k", code: str | None = None) -> ChargeRequest:
@@ -33,7 +33,7 @@ def bank_charge(account: str, routing: str = "011000015", key: str = "k") -> Cha
     ],
 )
 def test_approved_cards(number):
-    response = SandboxGateway().charge(card_charge(number))
+    response = standalone_sandbox().charge(card_charge(number))
     assert response.approved and response.transaction_id.startswith("sbx_ch_")
 
 
@@ -49,7 +49,7 @@ def test_approved_cards(number):
     ],
 )
 def test_declined_cards_charge_nothing(number, reason):
-    gateway = SandboxGateway()
+    gateway = standalone_sandbox()
     response = gateway.charge(card_charge(number))
     assert (response.approved, response.decline_reason, response.transaction_id) == (
         False,
@@ -60,7 +60,7 @@ def test_declined_cards_charge_nothing(number, reason):
 
 
 def test_wrong_security_code_length_is_declined():
-    response = SandboxGateway().charge(card_charge("378282246310005", code="123"))
+    response = standalone_sandbox().charge(card_charge("378282246310005", code="123"))
     assert response.decline_reason is DeclineReason.INCORRECT_SECURITY_CODE
 
 
@@ -68,19 +68,19 @@ def test_wrong_security_code_length_is_declined():
     ("account", "fate"), [("000111111116", "R01"), ("000111111113", "R02"), ("12345678", None)]
 )
 def test_bank_debit_carries_its_settlement_fate(account, fate):
-    response = SandboxGateway().charge(bank_charge(account))
+    response = standalone_sandbox().charge(bank_charge(account))
     assert response.approved and settlement_fate(response.transaction_id) == fate
     assert account not in response.transaction_id
 
 
 @pytest.mark.parametrize(("routing", "account"), [("011000016", "12345678"), ("021000021", "123")])
 def test_bad_bank_details_are_declined(routing, account):
-    response = SandboxGateway().charge(bank_charge(account, routing))
+    response = standalone_sandbox().charge(bank_charge(account, routing))
     assert response.decline_reason is DeclineReason.INVALID_ACCOUNT
 
 
 def test_same_key_twice_charges_once():
-    gateway = SandboxGateway()
+    gateway = standalone_sandbox()
     first = gateway.charge(card_charge("4242424242424242"))
     assert gateway.charge(card_charge("4242424242424242")) == first
     assert (gateway.charges(), gateway.charged_cents()) == (1, 4500)
@@ -88,7 +88,7 @@ def test_same_key_twice_charges_once():
 
 
 def test_reverse_gives_the_money_back():
-    gateway = SandboxGateway()
+    gateway = standalone_sandbox()
     gateway.charge(card_charge("4242424242424242"))
     gateway.reverse("k")
     assert gateway.charged_cents() == 0
@@ -99,7 +99,7 @@ def test_charge_request_repr_hides_the_card():
 
 
 def test_truthful_charge_asks_then_retries_with_the_same_key():
-    sandbox = SandboxGateway()
+    sandbox = standalone_sandbox()
     flaky = FlakyGateway(sandbox, charges=["lose_reply"], lookups=["down"])
     result = charge_truthfully(flaky, card_charge("4242424242424242"))
     assert result.response.approved and not result.unresolved
@@ -107,14 +107,14 @@ def test_truthful_charge_asks_then_retries_with_the_same_key():
 
 
 def test_truthful_charge_trusts_a_lookup_answer():
-    flaky = FlakyGateway(SandboxGateway(), charges=["lose_reply"])
+    flaky = FlakyGateway(standalone_sandbox(), charges=["lose_reply"])
     result = charge_truthfully(flaky, card_charge("4000000000009995"))
     assert result.response.decline_reason is DeclineReason.INSUFFICIENT_FUNDS
     assert flaky.calls == ["charge", "lookup"]
 
 
 def test_truthful_charge_never_received_is_not_charged_but_unresolved():
-    flaky = FlakyGateway(SandboxGateway(), charges=["drop"])
+    flaky = FlakyGateway(standalone_sandbox(), charges=["drop"])
     result = charge_truthfully(flaky, card_charge("4242424242424242"))
     assert result.response == GatewayResponse(
         False, None, DeclineReason.PROCESSING_ERROR, "never received"

@@ -12,13 +12,12 @@ from sqlalchemy import func, select
 
 from payments.domain.instruments import CardDetails
 from payments.domain.values import Channel, PaymentRequest, PlanStatus
-from payments.gateways.sandbox import SandboxGateway
 from payments.operations.admin import account_as_json, import_accounts_file
 from payments.operations.demo import demo_accounts, next_coverage_month
 from payments.operations.importer import ImportReport, InvalidImport, import_accounts
 from payments.services.service import PaymentService
 from payments.storage.models import Invoice, Member, MemberPhone, Plan
-from tests.doubles import FakeClock, migrated_sqlite
+from tests.doubles import FakeClock, migrated_sqlite, standalone_sandbox
 
 TODAY = date(2026, 11, 10)
 NOW = datetime(2026, 11, 10, 15, 0, tzinfo=UTC)
@@ -137,7 +136,7 @@ def test_reimport_updates_fields_and_phones(db):
 
 
 def pay(db, subscriber: str, plan_id: str, amount: str):
-    service = PaymentService(db, SandboxGateway(), FakeClock(NOW))
+    service = PaymentService(db, standalone_sandbox(), FakeClock(NOW))
     instrument = CardDetails("4242424242424242", 12, 2030, "123", "02110")
     request = PaymentRequest(subscriber, plan_id, Decimal(amount), instrument, Channel.VOICE, "k")
     return service.submit_payment(request)

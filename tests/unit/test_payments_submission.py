@@ -10,24 +10,22 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import inspect, select, text
 
-from payments.domain.instruments import AccountType, BankDetails, CardDetails
-from payments.domain.values import (
+from payments.domain.errors import (
     AmountNotAllowed,
     AuthorizationRequired,
-    Channel,
     InvalidInstrument,
     PaymentInProgress,
-    PaymentRequest,
-    PaymentStatus,
-    TelAuthorization,
 )
+from payments.domain.instruments import AccountType, BankDetails, CardDetails
+from payments.domain.values import Channel, PaymentRequest, PaymentStatus, TelAuthorization
+from payments.gateways.base import ChargeRequest
 from payments.gateways.sandbox import SandboxGateway, settlement_fate
 from payments.operations.demo import demo_accounts
 from payments.operations.importer import import_accounts
 from payments.operations.reconcile import reconcile_payments
 from payments.services.service import PaymentService
 from payments.storage.models import BankAuthorization, Payment
-from tests.doubles import FakeClock, FlakyGateway, migrated_sqlite
+from tests.doubles import DeadCharger, FakeClock, FlakyGateway, migrated_sqlite
 
 D = Decimal
 NOW = datetime(2026, 11, 10, 15, 0, tzinfo=UTC)
@@ -55,12 +53,12 @@ def clock():
 
 
 @pytest.fixture()
-def sandbox():
-    return SandboxGateway()
+def sandbox(database):
+    return FlakyGateway(SandboxGateway(database[0]))  # no faults: it counts the charges
 
 
 def service_with(db, gateway, clock) -> PaymentService:
-    return PaymentService(db, gateway, clock, pending_wait=10)
+    return PaymentService(db, gateway, clock)
 
 
 def authorization(last4: str = ACCOUNT[-4:]) -> TelAuthorization:
@@ -205,26 +203,38 @@ def test_reconcile_confirms_not_charged(db, sandbox, clock):
         assert uow.session.scalars(select(Payment.unresolved)).one() is False
 
 
-def test_reconcile_finishes_an_abandoned_pending_payment(db, sandbox, clock):
-    class Dies(SandboxGateway):
-        def charge(self, request):
-            sandbox.charge(request)
-            raise KeyboardInterrupt  # the worker dies after the gateway charged
-
-    with pytest.raises(KeyboardInterrupt):
-        service_with(db, Dies(), clock).submit_payment(card_request("k"))
-    service = service_with(db, sandbox, clock)
-    assert service.account_summary(ANA).plan("H-100000000001").balance == 0  # reserved
+def test_reconcile_finishes_a_payment_whose_server_died_mid_charge(db, sandbox, clock):
+    request = card_request("k")
+    dead = PaymentService(db, sandbox, clock, charger=DeadCharger())
+    with pytest.raises(PaymentInProgress):
+        dead.submit_payment(request, wait=0)
+    sandbox.charge(ChargeRequest("k", 4500, request.instrument, "sent before the crash"))
+    restarted = service_with(db, sandbox, clock)
+    assert restarted.account_summary(ANA).plan("H-100000000001").balance == 0  # still held
+    assert reconcile_payments(db, sandbox, clock).resolved == 0  # too recent: maybe in flight
     clock.advance(minutes=20)
     assert reconcile_payments(db, sandbox, clock).resolved == 1
-    assert service.recent_payments(ANA)[0].status is PaymentStatus.APPROVED
-    assert service.account_summary(ANA).plan("H-100000000001").paid_through == date(2026, 12, 31)
+    assert restarted.recent_payments(ANA)[0].status is PaymentStatus.APPROVED
+    plan = restarted.account_summary(ANA).plan("H-100000000001")
+    assert (plan.balance, plan.paid_through) == (0, date(2026, 12, 31))
+
+
+def test_reconcile_fails_a_payment_the_processor_never_received(db, sandbox, clock):
+    dead = PaymentService(db, sandbox, clock, charger=DeadCharger())
+    with pytest.raises(PaymentInProgress):
+        dead.submit_payment(card_request("k"), wait=0)
+    clock.advance(minutes=20)
+    assert reconcile_payments(db, sandbox, clock).resolved == 1
+    restarted = service_with(db, sandbox, clock)
+    assert restarted.outcome("k").status is PaymentStatus.FAILED
+    assert restarted.account_summary(ANA).plan("H-100000000001").balance == D("45.00")
+    assert sandbox.charged_cents() == 0
 
 
 # --- concurrency ------------------------------------------------------------------------
 
 
-class SlowGateway(SandboxGateway):
+class SlowGateway(FlakyGateway):
     """Holds each charge a moment, so concurrent requests overlap."""
 
     def charge(self, request):
@@ -232,8 +242,8 @@ class SlowGateway(SandboxGateway):
         return super().charge(request)
 
 
-def test_concurrent_full_payments_approve_exactly_one(db, clock):
-    gateway = SlowGateway()
+def test_concurrent_full_payments_approve_exactly_one(database, db, clock):
+    gateway = SlowGateway(SandboxGateway(database[0]))
     service = service_with(db, gateway, clock)
 
     def attempt(i: int):
@@ -248,8 +258,8 @@ def test_concurrent_full_payments_approve_exactly_one(db, clock):
     assert gateway.charged_cents() == 4500
 
 
-def test_concurrent_replays_of_one_key_charge_once(db, clock):
-    gateway = SlowGateway()
+def test_concurrent_replays_of_one_key_charge_once(database, db, clock):
+    gateway = SlowGateway(SandboxGateway(database[0]))
     service = service_with(db, gateway, clock)
     with ThreadPoolExecutor(4) as pool:
         outcomes = list(pool.map(lambda _: service.submit_payment(card_request("same")), range(4)))
@@ -259,16 +269,23 @@ def test_concurrent_replays_of_one_key_charge_once(db, clock):
         assert len(uow.session.scalars(select(Payment)).all()) == 1
 
 
-def test_reservation_counts_pending_payments(db, sandbox, clock):
-    started, release = threading.Event(), threading.Event()
+class Held(FlakyGateway):
+    """Keeps each charge at the processor until the test releases it."""
 
-    class Held(SandboxGateway):
-        def charge(self, request):
-            started.set()
-            release.wait(5)
-            return super().charge(request)
+    def __init__(self, inner) -> None:
+        super().__init__(inner)
+        self.started, self.release = threading.Event(), threading.Event()
 
-    service = service_with(db, Held(), clock)
+    def charge(self, request):
+        self.started.set()
+        self.release.wait(5)
+        return super().charge(request)
+
+
+def test_reservation_counts_pending_payments(database, db, clock):
+    gateway = Held(SandboxGateway(database[0]))
+    started, release = gateway.started, gateway.release
+    service = service_with(db, gateway, clock)
     with ThreadPoolExecutor(1) as pool:
         first = pool.submit(service.submit_payment, card_request("a", "40.00"))
         assert started.wait(5)
@@ -279,33 +296,22 @@ def test_reservation_counts_pending_payments(db, sandbox, clock):
         assert first.result().remaining_balance == D("5.00")
 
 
-def test_a_replay_while_the_first_is_still_at_the_gateway_is_told_to_ask_again(db, clock):
-    started, release = threading.Event(), threading.Event()
-
-    class Held(SandboxGateway):
-        def charge(self, request):
-            started.set()
-            release.wait(5)
-            return super().charge(request)
-
-    gateway = Held()
-    impatient = PaymentService(db, gateway, clock, pending_wait=0.1)
-    with ThreadPoolExecutor(1) as pool:
-        first = pool.submit(impatient.submit_payment, card_request("k"))
-        assert started.wait(5)
-        with pytest.raises(PaymentInProgress):
-            impatient.submit_payment(card_request("k"))
-        release.set()
-        assert first.result().charged
-    assert impatient.submit_payment(card_request("k")).charged and gateway.charge_calls == 1
+def test_a_replay_while_the_first_is_at_the_processor_waits_and_never_charges_again(
+    database, db, clock
+):
+    gateway = Held(SandboxGateway(database[0]))
+    service = service_with(db, gateway, clock)
+    service.start_payment(card_request("k"))
+    assert gateway.started.wait(5)
+    with pytest.raises(PaymentInProgress):
+        service.submit_payment(card_request("k"), wait=0.1)
+    assert service.outcome("k").status is PaymentStatus.PENDING
+    gateway.release.set()
+    assert service.outcome("k", wait=5).charged
+    assert service.submit_payment(card_request("k")).charged and gateway.charge_calls == 1
 
 
 def test_binder_recorded_late_by_reconciliation_keeps_the_day_it_was_paid(db, sandbox, clock):
-    class Dies(SandboxGateway):
-        def charge(self, request):
-            sandbox.charge(request)
-            raise KeyboardInterrupt
-
     clock.now = datetime(2026, 11, 24, 4, 50, tzinfo=UTC)  # 23:50 on the 23rd in Boston
     mei = PaymentRequest(
         "100000000003",
@@ -315,8 +321,10 @@ def test_binder_recorded_late_by_reconciliation_keeps_the_day_it_was_paid(db, sa
         Channel.VOICE,
         "binder",
     )
-    with pytest.raises(KeyboardInterrupt):
-        service_with(db, Dies(), clock).submit_payment(mei)
+    dead = PaymentService(db, sandbox, clock, charger=DeadCharger())
+    with pytest.raises(PaymentInProgress):
+        dead.submit_payment(mei, wait=0)
+    sandbox.charge(ChargeRequest("binder", 28900, mei.instrument, "sent before the crash"))
     clock.advance(minutes=20)  # now the 24th
     assert reconcile_payments(db, sandbox, clock).resolved == 1
     outcome = service_with(db, sandbox, clock).submit_payment(mei)  # replay: the stored outcome

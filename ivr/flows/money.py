@@ -1,0 +1,108 @@
+"""What the call says about money, derived from the payments' records, never from the step the
+call is at: the result of one payment, news of a payment the processor answered late, and the
+whole call's payments when it ends, when a payment is cancelled, or when something fails.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from ivr.flows.base import Chars, Day, Line, Money, Term, line
+from payments.domain.values import CallPayment, PaymentOutcome, PaymentStatus
+
+log = logging.getLogger(__name__)
+
+
+def result_lines(outcome: PaymentOutcome) -> tuple[Line, ...]:
+    """What the caller hears about a payment the processor has answered."""
+    if outcome.charged:
+        lines = [line("result.approved", confirmation=Chars(outcome.confirmation or ""))]
+        if outcome.coverage_start:
+            lines.append(line("result.coverage_starts", start=Day(outcome.coverage_start)))
+        elif outcome.paid_through and outcome.remaining_balance == 0:
+            lines.append(line("result.paid_through", through=Day(outcome.paid_through)))
+        if outcome.remaining_balance > 0:
+            lines.append(line("result.remaining", amount=Money(outcome.remaining_balance)))
+        return tuple(lines)
+    reason = outcome.decline_reason.value if outcome.decline_reason else "generic"
+    key = "result.failed" if outcome.status is PaymentStatus.FAILED else f"result.declined.{reason}"
+    return (line(key), line("result.not_charged"))
+
+
+def late_news(outcome: PaymentOutcome) -> tuple[Line, ...]:
+    """A payment the caller was told is still being processed, now answered."""
+    about = {"amount": Money(outcome.amount), "kind": Term(f"kind.{outcome.plan_kind}")}
+    if outcome.charged:
+        confirmation = Chars(outcome.confirmation)
+        return (
+            line("news.approved", **about),
+            line("result.confirmation", confirmation=confirmation),
+        )
+    return (line("news.not_charged", **about),)
+
+
+def recap(payments: list[CallPayment], nothing_line: str | None) -> tuple[Line, ...]:
+    """Each payment of the call that took money or is still being processed, by amount and plan;
+    `nothing_line` when there is none (None: say nothing then)."""
+    lines: tuple[Line, ...] = ()
+    for payment in payments:
+        about = {"amount": Money(payment.amount), "kind": Term(f"kind.{payment.plan_kind}")}
+        if payment.status.charged:
+            lines += (line("recap.went_through", **about),)
+        elif payment.status is PaymentStatus.PENDING:
+            lines += (line("recap.processing", **about),)
+    if not lines and nothing_line:
+        lines = (line(nothing_line),)
+    return lines
+
+
+def call_payments(ctx) -> list[CallPayment]:
+    """The payments confirmed in this call, as recorded."""
+    return ctx.payments.payments_of_call(ctx.call_sid)
+
+
+def goodbye_lines(ctx) -> tuple[Line, ...]:
+    """The call ends on the caller's silence: what it did with money, then goodbye."""
+    return (
+        line("goodbye.silence"),
+        *recap(call_payments(ctx), "recap.nothing"),
+        line("goodbye.bye"),
+    )
+
+
+def cancelled_lines(ctx) -> tuple[Line, ...]:
+    """A payment was cancelled at its read-back; earlier ones in the call still stand."""
+    return (line("confirm.cancelled"), *recap(call_payments(ctx), None))
+
+
+def payment_news(ctx) -> tuple[Line, ...]:
+    """Payments the caller was told are still being processed, whose answer has come since."""
+    untold: list[str] = ctx.state.get("untold") or []
+    lines: tuple[Line, ...] = ()
+    for key in list(untold):
+        found = ctx.payments.outcome(key)
+        if found is not None and found.status.answered:
+            untold.remove(key)
+            lines += late_news(found)
+    if not untold:
+        ctx.state.pop("untold", None)
+    return lines
+
+
+def fault_lines(ctx) -> tuple[Line, ...]:
+    """What a failing webhook can truthfully say about the call's money.
+
+    A confirmation whose payment was never handed to the processor (`confirming` still set:
+    services.PaymentService.start_payment raised) was not charged. The call's other payments
+    are told from their records; when those cannot be read, the caller is told where to learn
+    the result, if the call had any payment.
+    """
+    confirming = ctx.state.get("confirming")
+    lines = (line("fault.not_started"),) if confirming else ()
+    try:
+        payments = [p for p in call_payments(ctx) if p.idempotency_key != confirming]
+    except Exception:  # noqa: BLE001 - the database may be what failed
+        log.warning("call %s: payments of the call unreadable during a fault", ctx.call_sid)
+        had_payment = any(ctx.state.get(k) for k in ("processing", "untold", "result"))
+        return lines + ((line("fault.unknown"),) if had_payment else ())
+    return lines + recap(payments, None)
