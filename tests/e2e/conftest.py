@@ -4,8 +4,9 @@ members, driven by the terminal phone through signed requests."""
 from __future__ import annotations
 
 import shutil
+import time
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -18,10 +19,12 @@ from app import create_app
 from devtools.phone import CallLog, Phone, WsgiTransport
 from ivr.config import Settings
 from ivr.kvstores import MemoryKeyValue
+from payments.gateways.sandbox import SandboxGateway
 from payments.operations.demo import demo_accounts
 from payments.operations.importer import import_accounts
 from payments.storage.db import make_engine, make_session_factory, upgrade_database
 from payments.storage.unit_of_work import uow_factory_for
+from webhooks.budget import Budget
 
 EASTERN = ZoneInfo("America/New_York")
 TOKEN = "e2e-test-auth-token"
@@ -67,6 +70,7 @@ class Line:
         caller: str = STRANGER,
         to: str = "+18776236765",
         answer_delay: float = 0.0,
+        on_event: Callable[[object], None] | None = None,
     ) -> CallLog:
         phone = Phone(
             WsgiTransport(self.app.test_client()),
@@ -75,13 +79,18 @@ class Line:
             to_number=to,
             answer_delay=answer_delay,
         )
-        log = phone.call(script)
+        log = phone.call(script, on_event)
         assert not log.errors, log.errors  # Twilio would say "application error"
         return log
 
     @property
     def payments(self):
         return self.app.extensions["ivr"].payments
+
+    @property
+    def processor(self) -> SandboxGateway:
+        """The sandbox processor's own ledger, as an operator would read it."""
+        return SandboxGateway(make_engine(f"sqlite:///{self.database}"))
 
     def statuses(self, subscriber_id: str) -> list[str]:
         """Every payment attempt on file, newest first, declined and failed included."""
@@ -94,8 +103,21 @@ class Line:
 
 
 @pytest.fixture()
-def make_line(demo_database: Path, tmp_path: Path) -> Callable[..., Line]:
-    def build(now: datetime = WEDNESDAY_MORNING, **settings: object) -> Line:
+def make_line(demo_database: Path, tmp_path: Path) -> Iterator[Callable[..., Line]]:
+    built: list[Line] = []
+
+    def build(
+        now: datetime = WEDNESDAY_MORNING,
+        *,
+        slow_seconds: float | None = None,
+        sleep: Callable[[float], None] | None = None,
+        gateway: Callable[[SandboxGateway], object] | None = None,
+        budget: Budget | None = None,
+        **settings: object,
+    ) -> Line:
+        """A line on a copy of the demo database. `slow_seconds`: the sandbox's slow card
+        answers after that long (`sleep` waits it out); `gateway`: wraps the sandbox (fault
+        injection)."""
         database = tmp_path / f"ivr-{len(list(tmp_path.iterdir()))}.sqlite3"
         shutil.copy(demo_database, database)
         clock, kv = Clock(now), MemoryKeyValue()
@@ -105,9 +127,16 @@ def make_line(demo_database: Path, tmp_path: Path) -> Callable[..., Line]:
             relay_numbers=frozenset({RELAY_NUMBER}),
             **settings,  # type: ignore[arg-type]
         )
-        return Line(create_app(config, clock=clock, kv=kv), clock, kv, database)
+        slow = {"slow_seconds": slow_seconds or 20.0, **({"sleep": sleep} if sleep else {})}
+        sandbox = SandboxGateway(make_engine(config.database_url), **slow)
+        chosen = gateway(sandbox) if gateway else sandbox
+        app = create_app(config, clock=clock, kv=kv, gateway=chosen, budget=budget)
+        built.append(Line(app, clock, kv, database))
+        return built[-1]
 
-    return build
+    yield build
+    for line in built:
+        line.app.extensions["ivr"].core.close()
 
 
 @pytest.fixture()
@@ -133,3 +162,13 @@ def twiml(response) -> ET.Element:
 
 def spoken(root: ET.Element) -> str:
     return "\n".join(say.text or "" for say in root.iter("Say"))
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> bool:
+    """Whether `condition()` became true within `timeout` seconds (checked every 10 ms)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
