@@ -60,7 +60,10 @@ def db_upgrade() -> None:
 
 def normalize_phones(data: dict[str, Any]) -> None:
     """Phones on file become E.164 so the caller's number can be matched exactly."""
-    for index, member in enumerate(data.get("subscribers") or []):
+    from payments.operations.import_rules import SUBSCRIBER_ID
+
+    subscribers = data.get("subscribers")
+    for index, member in enumerate(subscribers if isinstance(subscribers, list) else []):
         if not isinstance(member, dict):
             continue
         phones = member.get("phones") or []
@@ -69,14 +72,20 @@ def normalize_phones(data: dict[str, Any]) -> None:
         for position, phone in enumerate(phones):
             try:
                 phones[position] = to_e164(str(phone))
-            except ConfigError as error:
-                who = member.get("subscriber_id", "?")
+            except ConfigError:
+                # The error's text quotes the number (personal data): name the field instead,
+                # and the subscriber only by a well-formed ID (the field could hold anything).
+                who = member.get("subscriber_id")
+                named = f" ({who})" if isinstance(who, str) and SUBSCRIBER_ID.fullmatch(who) else ""
                 raise click.ClickException(
-                    f"subscribers[{index}] ({who}).phones[{position}]: {error}"
-                ) from error
+                    f"nothing was imported: subscribers[{index}]{named}.phones[{position}]: "
+                    "is not a phone number (e.g. +16175550100 or (617) 555-0100)"
+                ) from None
 
 
 def _import(data: dict[str, Any]) -> None:
+    from sqlalchemy.exc import SQLAlchemyError
+
     from payments.operations.importer import InvalidImport, import_accounts
 
     normalize_phones(data)
@@ -85,6 +94,13 @@ def _import(data: dict[str, Any]) -> None:
             report = import_accounts(payments.uow, data)
     except InvalidImport as error:
         raise click.ClickException(f"nothing was imported: {error}") from error
+    except SQLAlchemyError as error:
+        # Never the error's own text: it quotes the statement's parameters, i.e. member data.
+        # `from None` keeps them out of any traceback or log that shows the chain.
+        raise click.ClickException(
+            f"nothing was imported: the database refused the data ({type(error).__name__}); "
+            "no member data is shown"
+        ) from None
     click.echo(f"imported: {report.created} created, {report.updated} updated")
 
 
@@ -94,7 +110,8 @@ def import_accounts_command(file: Any) -> None:
     """Load or update members, plans and invoices from the billing system's JSON export."""
     try:
         data = json.load(file)
-    except json.JSONDecodeError as error:
+    except (ValueError, RecursionError) as error:
+        # ValueError: bad JSON, bad UTF-8, an integer too long to read; RecursionError: nesting.
         raise click.ClickException(f"{file.name} is not valid JSON: {error}") from error
     if not isinstance(data, dict):
         raise click.ClickException(f'{file.name}: expected an object with "subscribers"')

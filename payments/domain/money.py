@@ -9,7 +9,7 @@ CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 MAX_AMOUNT = Decimal("9999999999.99")  # what Numeric(12, 2) holds
 
-_AMOUNT = re.compile(r"(?:0|[1-9]\d{0,9})(?:\.\d{1,2})?")
+_AMOUNT = re.compile(r"(?:0|[1-9][0-9]{0,9})(?:\.[0-9]{1,2})?")  # ASCII digits only
 
 
 class MoneyFormatError(ValueError):

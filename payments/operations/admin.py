@@ -1,37 +1,16 @@
-"""Operator functions behind the `ivr` command line (the CLI itself lives in ivr/)."""
+"""The operator's view of an account (`ivr account show --json`)."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from payments.domain.clock import eastern_date, eastern_iso, require_aware, system_clock
 from payments.domain.money import format_amount
-from payments.operations.import_validation import InvalidImport
-from payments.operations.importer import ImportReport, import_accounts
 from payments.services.accounts import account_summary, member_by_subscriber, member_payments
-from payments.storage import db
 from payments.storage.models import Member, Payment
 from payments.storage.unit_of_work import UnitOfWorkFactory
-
-__all__ = ["account_as_json", "import_accounts_file", "upgrade_database"]
-
-
-def upgrade_database(url: str) -> None:
-    """Create or migrate the database at `url` to the latest schema."""
-    db.upgrade_database(url)
-
-
-def import_accounts_file(uow_factory: UnitOfWorkFactory, path: str | Path) -> ImportReport:
-    """Load a JSON import file; raises InvalidImport (nothing loaded) when it is wrong."""
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except json.JSONDecodeError as error:
-        raise InvalidImport([f"{path}: not valid JSON: {error}"]) from error
-    return import_accounts(uow_factory, data)
 
 
 def account_as_json(

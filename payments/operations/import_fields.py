@@ -1,4 +1,8 @@
-"""Reading one JSON object's fields, collecting path-named problems instead of stopping."""
+"""Reading one JSON object's fields, collecting path-named problems instead of stopping.
+
+A message names the field and the rule. It quotes the value only for fields that are not
+personal (`personal`), and then with unprintable characters escaped.
+"""
 
 from __future__ import annotations
 
@@ -9,18 +13,22 @@ from decimal import Decimal
 from typing import Any
 
 from payments.domain.money import ZERO, MoneyFormatError, parse_amount
+from payments.operations.import_rules import text_problem
 
-ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-ISO_MONTH = re.compile(r"\d{4}-\d{2}")
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+ISO_MONTH = re.compile(r"[0-9]{4}-[0-9]{2}")
 
 
 class Reader:
     """Field access on `value` (a JSON object) at `path`; problems go to the shared list."""
 
-    def __init__(self, value: Any, path: str, problems: list[str]) -> None:
+    def __init__(
+        self, value: Any, path: str, problems: list[str], *, personal: frozenset[str]
+    ) -> None:
         self.value = value
         self.path = path
         self.problems = problems
+        self.personal = personal  # field names whose values are never quoted
         self.failed = False
         if not isinstance(value, dict):
             self.fail("", "must be an object")
@@ -31,61 +39,77 @@ class Reader:
         self.problems.append(f"{where}: {message}")
         self.failed = True
 
+    def refuse(self, field: str, value: Any, rule: str) -> None:
+        """Fail with `rule`, quoting `value` first unless the field (or its list) is personal."""
+        personal = field.partition("[")[0] in self.personal
+        self.fail(field, rule if personal else f"{_show(value)} {rule}")
+
     def _get(self, field: str) -> Any:
         if field not in self.value:
             self.fail(field, "is missing")
         return self.value.get(field)
 
     def text(
-        self, field: str, pattern: re.Pattern[str] | None = None, rule: str = ""
+        self, field: str, max_length: int, pattern: re.Pattern[str] | None = None, rule: str = ""
     ) -> str | None:
+        """Printable text without its surrounding spaces, at most `max_length` characters."""
         value = self._get(field)
-        if field in self.value and (not isinstance(value, str) or not value.strip()):
-            self.fail(field, f"{_show(value)} must be a non-empty string")
-        elif isinstance(value, str) and pattern is not None and not pattern.fullmatch(value):
-            self.fail(field, f"{_show(value)} {rule}")
-        else:
-            return value if isinstance(value, str) else None
-        return None
+        if field not in self.value:
+            return None
+        problem = text_problem(value, max_length)
+        if problem is None and pattern is not None and not pattern.fullmatch(value.strip()):
+            problem = rule
+        if problem is not None:
+            self.refuse(field, value, problem)
+            return None
+        return value.strip()
 
     def choice(self, field: str, choices: tuple[str, ...]) -> str | None:
         value = self._get(field)
         if field in self.value and value not in choices:
-            self.fail(field, f"{_show(value)} must be one of {', '.join(choices)}")
+            self.refuse(field, value, f"must be one of {', '.join(choices)}")
             return None
         return value
 
     def money(self, field: str) -> Decimal:
         value = self._get(field)
         try:
-            return parse_amount(value)
+            return _amount(value)
         except MoneyFormatError:
             if field in self.value:
-                self.fail(field, f"{_show(value)} is not a decimal amount")
+                self.refuse(field, value, "is not a decimal amount")
             return ZERO
 
     def boolean(self, field: str) -> bool:
         value = self._get(field)
         if field in self.value and not isinstance(value, bool):
-            self.fail(field, f"{_show(value)} must be true or false")
+            self.refuse(field, value, "must be true or false")
         return value is True
 
-    def date(self, field: str, optional: bool = False) -> date | None:
+    def date(self, field: str, window: tuple[date, date], optional: bool = False) -> date | None:
+        """An ISO date from window[0] to window[1] (both included)."""
         value = self.value.get(field) if optional else self._get(field)
         if value is None:
             return None
         parsed = _iso(value, ISO_DATE)
         if parsed is None:
-            self.fail(field, f"{_show(value)} is not a date (YYYY-MM-DD)")
+            self.refuse(field, value, "is not a date (YYYY-MM-DD)")
+        elif not window[0] <= parsed <= window[1]:
+            self.refuse(field, value, f"must be between {window[0]} and {window[1]}")
+            return None
         return parsed
 
-    def month(self, field: str) -> date:
+    def month(self, field: str, window: tuple[date, date]) -> date:
+        """The first day of an ISO month (YYYY-MM) inside `window`."""
         value = self._get(field)
         parsed = _iso(f"{value}-01", ISO_DATE) if isinstance(value, str) else None
         if parsed is None or not ISO_MONTH.fullmatch(str(value)):
             if field in self.value:
-                self.fail(field, f"{_show(value)} is not a month (YYYY-MM)")
+                self.refuse(field, value, "is not a month (YYYY-MM)")
             return date.min
+        if not window[0] <= parsed <= window[1]:
+            first, last = (f"{day:%Y-%m}" for day in window)
+            self.refuse(field, value, f"must be between {first} and {last}")
         return parsed
 
     def strings(self, field: str, pattern: re.Pattern[str], rule: str) -> list[str]:
@@ -95,7 +119,7 @@ class Reader:
         good = []
         for index, value in enumerate(values if isinstance(values, list) else []):
             if not isinstance(value, str) or not pattern.fullmatch(value):
-                self.fail(f"{field}[{index}]", f"{_show(value)} {rule}")
+                self.refuse(f"{field}[{index}]", value, rule)
             elif value not in good:
                 good.append(value)
         return good
@@ -106,11 +130,17 @@ class Reader:
         if field in self.value and not isinstance(values, list):
             self.fail(field, "must be a list")
         for index, value in enumerate(values if isinstance(values, list) else []):
-            child = Reader(
-                value, ".".join(p for p in (self.path, f"{field}[{index}]") if p), self.problems
-            )
+            path = ".".join(p for p in (self.path, f"{field}[{index}]") if p)
+            child = Reader(value, path, self.problems, personal=self.personal)
             yield child
             self.failed = self.failed or child.failed
+
+
+def _amount(value: Any) -> Decimal:
+    # parse_amount's pattern uses \d, which also matches non-ASCII digits such as "٤".
+    if isinstance(value, str) and not value.isascii():
+        raise MoneyFormatError("not ASCII")
+    return parse_amount(value)
 
 
 def _iso(value: Any, pattern: re.Pattern[str]) -> date | None:
@@ -123,6 +153,9 @@ def _iso(value: Any, pattern: re.Pattern[str]) -> date | None:
 
 
 def _show(value: Any) -> str:
-    """A value as quoted in a message (JSON-like, shortened)."""
-    text = f'"{value}"' if isinstance(value, str) else "null" if value is None else repr(value)
+    """A value as quoted in a message: JSON-like, shortened, unprintable characters escaped."""
+    if isinstance(value, str):
+        text = '"' + "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in value) + '"'
+    else:
+        text = "null" if value is None else repr(value)
     return text if len(text) <= 40 else text[:37] + "..."

@@ -1,7 +1,9 @@
 """Validating the account import (SPEC "Import format") into typed records, all errors at once.
 
 Every message names the record and field, e.g.
-`subscribers[2] (100000000003).plans[0].invoices[1].amount: "4x.00" is not a decimal amount`.
+`subscribers[2] (100000000003).plans[0].invoices[1].amount: "4x.00" is not a decimal amount`,
+and never quotes a personal field (import_rules.PERSONAL): `...first_name: is longer than 100
+characters`. The rules themselves are in payments.operations.import_rules.
 """
 
 from __future__ import annotations
@@ -14,13 +16,18 @@ from typing import Any
 
 from payments.domain.values import PlanStatus
 from payments.operations.import_fields import Reader
-
-SUBSCRIBER_ID = re.compile(r"\d{12}")
-E164 = re.compile(r"\+[1-9]\d{6,14}")
-ZIP = re.compile(r"\d{5}(-\d{4})?")
-PLAN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}")
-LANGUAGES = ("en", "es")
-KINDS = ("health", "dental")
+from payments.operations.import_rules import (
+    BILLING_WINDOW,
+    E164,
+    KINDS,
+    LANGUAGES,
+    MAX_LENGTH,
+    PERSONAL,
+    PLAN_ID,
+    SUBSCRIBER_ID,
+    ZIP,
+    birth_window,
+)
 
 
 class InvalidImport(ValueError):
@@ -64,26 +71,30 @@ class SubscriberRecord:
     plans: tuple[PlanRecord, ...]
 
 
-def parse_import(data: Any) -> list[SubscriberRecord]:
-    """Typed records for `data`, or InvalidImport listing every problem."""
-    root = Reader(data, "", [])
-    records = [_subscriber(item) for item in root.items("subscribers")]
+def parse_import(data: Any, today: date | None = None) -> list[SubscriberRecord]:
+    """Typed records for `data`, or InvalidImport listing every problem.
+
+    `today` (default: today in Massachusetts) is the latest date of birth accepted.
+    """
+    root = Reader(data, "", [], personal=PERSONAL)
+    births = birth_window(today)
+    records = [_subscriber(item, births) for item in root.items("subscribers")]
     _check_unique(root, records)
     if root.problems:
         raise InvalidImport(root.problems)
     return [record for record in records if record is not None]
 
 
-def _subscriber(reader: Reader) -> SubscriberRecord | None:
-    subscriber_id = reader.text("subscriber_id", SUBSCRIBER_ID, "must be 12 digits")
+def _subscriber(reader: Reader, births: tuple[date, date]) -> SubscriberRecord | None:
+    subscriber_id = _text(reader, "subscriber_id", SUBSCRIBER_ID, "must be 12 digits (0-9)")
     if subscriber_id is not None:
         reader.path += f" ({subscriber_id})"
     record = SubscriberRecord(
         subscriber_id=subscriber_id or "",
-        first_name=reader.text("first_name") or "",
-        last_name=reader.text("last_name") or "",
-        date_of_birth=reader.date("date_of_birth") or date.min,
-        zip=reader.text("zip", ZIP, "must be a 5-digit ZIP code") or "",
+        first_name=_text(reader, "first_name") or "",
+        last_name=_text(reader, "last_name") or "",
+        date_of_birth=reader.date("date_of_birth", births) or date.min,
+        zip=_text(reader, "zip", ZIP, "must be a 5-digit ZIP code (0-9)") or "",
         phones=tuple(reader.strings("phones", E164, "must be an E.164 number like +16175550100")),
         language=reader.choice("language", LANGUAGES) or "",
         plans=tuple(_plan(item) for item in reader.items("plans")),
@@ -95,29 +106,38 @@ def _subscriber(reader: Reader) -> SubscriberRecord | None:
 def _plan(reader: Reader) -> PlanRecord:
     status = reader.choice("status", tuple(s.value for s in PlanStatus))
     return PlanRecord(
-        plan_id=reader.text("plan_id", PLAN_ID, "must be letters, digits and dashes") or "",
+        plan_id=_text(reader, "plan_id", PLAN_ID, "must be letters, digits and dashes") or "",
         kind=reader.choice("kind", KINDS) or "",
-        name=reader.text("name") or "",
-        carrier=reader.text("carrier") or "",
+        name=_text(reader, "name") or "",
+        carrier=_text(reader, "carrier") or "",
         monthly_premium=reader.money("monthly_premium"),
         subsidized=reader.boolean("subsidized"),
         status=PlanStatus(status or PlanStatus.PENDING),
-        coverage_start=reader.date("coverage_start", optional=True),
+        coverage_start=reader.date("coverage_start", BILLING_WINDOW, optional=True),
         invoices=tuple(_invoice(item) for item in reader.items("invoices")),
     )
 
 
 def _invoice(reader: Reader) -> InvoiceRecord:
-    period = reader.month("period")
-    amount, due_date, paid = reader.money("amount"), reader.date("due_date"), reader.money("paid")
+    period = reader.month("period", BILLING_WINDOW)
+    amount, paid = reader.money("amount"), reader.money("paid")
+    due_date = reader.date("due_date", BILLING_WINDOW)
     if paid > amount and not reader.failed:
         reader.fail("paid", f'"{paid}" is more than the amount "{amount}"')
     return InvoiceRecord(period, amount, due_date or date.min, paid)
 
 
+def _text(
+    reader: Reader, field: str, pattern: re.Pattern[str] | None = None, rule: str = ""
+) -> str | None:
+    """A text field, no longer than its database column."""
+    return reader.text(field, MAX_LENGTH[field], pattern, rule)
+
+
 def _check_unique_periods(reader: Reader, record: SubscriberRecord) -> None:
     for index, plan in enumerate(record.plans):
-        periods = [invoice.period for invoice in plan.invoices]
+        # date.min stands for a period already reported as unreadable
+        periods = [invoice.period for invoice in plan.invoices if invoice.period != date.min]
         if len(periods) != len(set(periods)):
             reader.fail(f"plans[{index}].invoices", "two invoices for the same period")
 

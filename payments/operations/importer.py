@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from payments.domain.clock import Clock, system_clock
+from payments.domain.clock import Clock, eastern_date, system_clock
 from payments.domain.values import PlanStatus
 from payments.operations.import_validation import (
     InvalidImport,
@@ -50,7 +50,7 @@ def import_accounts(
     uow_factory: UnitOfWorkFactory, data: dict[str, Any], clock: Clock = system_clock
 ) -> ImportReport:
     """Validate everything, then upsert it all in one transaction; raises InvalidImport."""
-    records = parse_import(data)
+    records = parse_import(data, today=eastern_date(clock()))
     with uow_factory() as uow:
         session = uow.session
         _check_plan_owners(session, records)

@@ -67,3 +67,9 @@ def test_parse_amount_returns_whole_cents_or_refuses(text):
     except MoneyFormatError:
         return
     assert amount >= 0 and amount == cents(amount) and format_amount(amount) != ""
+
+
+@pytest.mark.parametrize("text", ["1\u0665", "\uff14\uff15", "\u0664\u0665.00", "45.\u0660\u0660"])
+def test_amounts_in_other_scripts_digits_are_refused(text):
+    with pytest.raises(MoneyFormatError):
+        parse_amount(text)
