@@ -1,0 +1,153 @@
+"""The money oracle: what the processor charged, what the database recorded and what the caller
+heard must agree. Used by the random-caller model test and the fault-injection tests.
+
+It reads the processor's ledger (the sandbox's own table) and the payment line's tables
+directly, never through the code under test.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import Engine, func, select
+
+from ivr.speech import say_characters
+from payments.storage.tables import (
+    ALLOCATIONS,
+    INVOICES,
+    PAYMENTS,
+    PLANS,
+    SANDBOX_CHARGES,
+)
+
+CHARGED = ("approved", "settled")
+# What the line says about money, in both languages.
+NOT_CHARGED_THIS = ("You have not been charged for this payment.", "No se le ha cobrado este pago.")
+CANCELLED = (
+    "This payment was cancelled and not charged.",
+    "Este pago fue cancelado y no se cobró.",
+)
+NOTHING_CHARGED = ("Nothing has been charged.", "No se ha cobrado nada.")
+WENT_THROUGH = ("in this call went through.", "en esta llamada se realizó.")
+NOT_STARTED = ("The payment you just confirmed was not made.", "El pago que acaba de confirmar")
+# A confirmation refused before anything reached the processor says so in one of these.
+REFUSED = (
+    "We could not accept those payment details.",
+    "No pudimos aceptar esos datos de pago.",
+    "so this payment was not made.",
+    "así que no se hizo este pago.",
+    "no more cards or bank accounts can be tried",
+    "no se pueden intentar más tarjetas",
+    "the payment details you entered have been cleared",
+    "borramos los datos de pago que ingresó",
+)
+
+
+@dataclass(frozen=True)
+class Payment:
+    key: str
+    confirmation: str
+    amount: Decimal
+    status: str
+    call_sid: str | None
+
+
+class MoneyOracle:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def payments(self) -> dict[str, Payment]:
+        query = select(
+            PAYMENTS.c.idempotency_key,
+            PAYMENTS.c.confirmation,
+            PAYMENTS.c.amount,
+            PAYMENTS.c.status,
+            PAYMENTS.c.call_sid,
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return {
+            row.idempotency_key: Payment(
+                row.idempotency_key, row.confirmation, row.amount, row.status, row.call_sid
+            )
+            for row in rows
+        }
+
+    def kept_charges(self) -> dict[str, int]:
+        """Cents the processor took and kept, by idempotency key."""
+        kept = SANDBOX_CHARGES.c.approved & ~SANDBOX_CHARGES.c.reversed
+        query = select(SANDBOX_CHARGES.c.idempotency_key, SANDBOX_CHARGES.c.amount_cents)
+        with self.engine.connect() as conn:
+            return {
+                row.idempotency_key: row.amount_cents for row in conn.execute(query.where(kept))
+            }
+
+    def check_books(self) -> None:
+        """The processor's charges are exactly the charged payments; no invoice is overpaid;
+        nothing is left waiting for the processor."""
+        payments = self.payments()
+        charged = {p.key: int(p.amount * 100) for p in payments.values() if p.status in CHARGED}
+        assert self.kept_charges() == charged, "processor and records disagree"
+        assert not [p for p in payments.values() if p.status == "pending"], "left pending"
+        self._check_no_invoice_overpaid()
+
+    def _check_no_invoice_overpaid(self) -> None:
+        credited = (
+            select(ALLOCATIONS.c.invoice_id, func.sum(ALLOCATIONS.c.amount).label("credited"))
+            .join(PAYMENTS, ALLOCATIONS.c.payment_id == PAYMENTS.c.id)
+            .where(PAYMENTS.c.status.in_(CHARGED))
+            .group_by(ALLOCATIONS.c.invoice_id)
+            .subquery()
+        )
+        query = (
+            select(INVOICES.c.id, INVOICES.c.amount, INVOICES.c.paid_external, credited.c.credited)
+            .join(PLANS, INVOICES.c.plan_id == PLANS.c.id)
+            .join(credited, credited.c.invoice_id == INVOICES.c.id)
+        )
+        with self.engine.connect() as conn:
+            for row in conn.execute(query):
+                assert row.paid_external + row.credited <= row.amount, f"invoice {row.id} overpaid"
+
+    def check_turn(
+        self,
+        call_sid: str,
+        before: dict[str, Payment],
+        said: str,
+        confirmed: bool,
+        lang: str,
+        faults: bool = False,
+    ) -> None:
+        """One webhook of `call_sid` said `said`; `confirmed`: it answered '1' at a read-back.
+
+        Without `faults`, every confirmation makes exactly one new payment or is refused
+        out loud (a fault may leave a confirmation to be answered by a later webhook).
+        """
+        after = self.payments()
+        new = [p for key, p in after.items() if key not in before and p.call_sid == call_sid]
+        assert confirmed or not new, "a payment without a confirmation key"
+        assert len(new) <= 1, "one confirmation made two payments"
+        if confirmed and not faults and not new:
+            assert any(text in said for text in REFUSED), "a confirmation made no payment"
+        of_call = [p for p in after.values() if p.call_sid == call_sid]
+        newly_charged = [
+            p for p in of_call if p.status in CHARGED and before.get(p.key, p).status not in CHARGED
+        ]
+        for payment in newly_charged + new:
+            heard = say_characters(payment.confirmation, lang) in said
+            assert heard == (payment.status in CHARGED), f"{payment.status} told wrong"
+        for payment in of_call:
+            if say_characters(payment.confirmation, lang) in said:
+                assert payment.status in CHARGED, "a number heard for money not taken"
+        self._check_sentences(said, new, of_call)
+
+    def _check_sentences(self, said: str, new: list[Payment], of_call: list[Payment]) -> None:
+        charged = [p for p in of_call if p.status in CHARGED]
+        if any(text in said for text in NOT_CHARGED_THIS):
+            assert all(p.status not in CHARGED for p in new), "'not charged' after a charge"
+        if any(text in said for text in CANCELLED + NOT_STARTED):
+            assert not [p for p in new if p.status in CHARGED], "cancelled, yet charged"
+        if any(text in said for text in NOTHING_CHARGED):
+            assert not charged, "'nothing charged' in a call that charged"
+        told = sum(said.count(text) for text in WENT_THROUGH)
+        assert told in (0, len(charged)), "the recap left out or invented a payment"
