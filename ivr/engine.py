@@ -69,7 +69,7 @@ def handle(ctx: CallContext, event: Event) -> Turn:
         spoken = speech_to_keys(event.speech, ctx.lang)
         if not spoken:
             return _retry(ctx, Retry((line("error.not_understood"),)))
-        if _ask(ctx).costly and spoken not in {"*", "0"}:
+        if _worth_reading_back(_ask(ctx), spoken):
             ctx.secrets["heard"] = spoken
             ctx.state["heard_for"] = ctx.step
             return _follow(ctx, Go("confirm_heard"))
@@ -82,6 +82,16 @@ def handle(ctx: CallContext, event: Event) -> Turn:
     if step.handle is None:
         raise LookupError(f"step {ctx.step} takes no input")
     return _follow(ctx, step.handle(ctx, keys))
+
+
+def _worth_reading_back(ask: Ask, spoken: str) -> bool:
+    """Spoken keys are read back before a costly step uses them, when they have the step's
+    shape. Anything else (a card number read at the expiry prompt) goes to the step, which
+    refuses it with its own error: never read back in full, never kept."""
+    if not ask.costly or spoken in {"*", "0"}:
+        return False
+    fewest, most = ask.length or (1, len(spoken))
+    return fewest <= len(spoken) <= most
 
 
 def _poll(ctx: CallContext) -> Outcome:

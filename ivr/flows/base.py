@@ -67,9 +67,10 @@ def menu(key: str) -> Callable[[Any], Ask]:
     return lambda ctx: Ask((line(key),), Input.MENU)
 
 
-def value(key: str, **flags: bool) -> Callable[[Any], Ask]:
-    """A step's `ask` for a keyed value finished with '#' (flags: sensitive, costly)."""
-    return lambda ctx: Ask((line(key),), Input.VALUE, **flags)
+def value(key: str, length: tuple[int, int], **flags: bool) -> Callable[[Any], Ask]:
+    """A step's `ask` for a keyed value of `length` (fewest, most) keys, finished with '#'
+    (flags: sensitive, costly)."""
+    return lambda ctx: Ask((line(key),), Input.VALUE, length=length, **flags)
 
 
 class Input(StrEnum):
@@ -83,6 +84,7 @@ class Ask:
     kind: Input = Input.VALUE
     sensitive: bool = False  # never log the keys; keep them sealed
     costly: bool = False  # spoken input is read back before use
+    length: tuple[int, int] | None = None  # a value's fewest and most keys
 
 
 @dataclass(frozen=True)

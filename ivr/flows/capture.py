@@ -71,7 +71,8 @@ def _security_code_ask(ctx) -> Ask:
     key = (
         "card.security_code_amex" if ctx.state["card"]["brand"] == "amex" else "card.security_code"
     )
-    return Ask((line(key),), Input.VALUE, sensitive=True, costly=True)
+    length = 4 if ctx.state["card"]["brand"] == "amex" else 3
+    return Ask((line(key),), Input.VALUE, sensitive=True, costly=True, length=(length, length))
 
 
 def _card_security_code(ctx, keys: str) -> Outcome:
@@ -160,20 +161,28 @@ def _authorization(ctx, keys: str) -> Outcome:
 
 
 STEPS = (
-    Step("card_number", ask=value("card.number", sensitive=True, costly=True), handle=_card_number),
-    Step("card_expiry", ask=value("card.expiry", costly=True), handle=_card_expiry),
+    Step(
+        "card_number",
+        ask=value("card.number", (13, 19), sensitive=True, costly=True),
+        handle=_card_number,
+    ),
+    Step("card_expiry", ask=value("card.expiry", (4, 4), costly=True), handle=_card_expiry),
     Step("card_security_code", ask=_security_code_ask, handle=_card_security_code),
-    Step("card_zip", ask=value("card.zip", costly=True), handle=_card_zip),
+    Step("card_zip", ask=value("card.zip", (5, 9), costly=True), handle=_card_zip),
     Step(
         "bank_account_type",
         ask=menu("bank.type"),
         handle=_account_type,
     ),
-    Step("bank_routing", ask=value("bank.routing", costly=True), handle=_routing),
-    Step("bank_account", ask=value("bank.account", sensitive=True, costly=True), handle=_account),
+    Step("bank_routing", ask=value("bank.routing", (9, 9), costly=True), handle=_routing),
+    Step(
+        "bank_account",
+        ask=value("bank.account", (4, 17), sensitive=True, costly=True),
+        handle=_account,
+    ),
     Step(
         "bank_account_again",
-        ask=value("bank.account_again", sensitive=True, costly=True),
+        ask=value("bank.account_again", (4, 17), sensitive=True, costly=True),
         handle=_account_again,
     ),
     Step(

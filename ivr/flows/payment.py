@@ -155,7 +155,7 @@ def _retry_payment(ctx, keys: str) -> Outcome:
 STEPS = (
     Step("choose_plan", enter=_choose_plan_enter, ask=_choose_plan_ask, handle=_choose_plan),
     Step("choose_amount", ask=_choose_amount_ask, handle=_choose_amount),
-    Step("enter_amount", ask=value("pay.enter_amount", costly=True), handle=_enter_amount),
+    Step("enter_amount", ask=value("pay.enter_amount", (1, 12), costly=True), handle=_enter_amount),
     Step(
         "choose_method",
         enter=_choose_method_enter,
