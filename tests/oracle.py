@@ -31,6 +31,11 @@ CANCELLED = (
 NOTHING_CHARGED = ("Nothing has been charged.", "No se ha cobrado nada.")
 WENT_THROUGH = ("in this call went through.", "en esta llamada se realizó.")
 NOT_STARTED = ("The payment you just confirmed was not made.", "El pago que acaba de confirmar")
+# The caller may be told a result is not known yet only in these words.
+NOT_YET_KNOWN = (
+    "is still being processed",
+    "a representative or recent payments can tell you its result",
+)
 # A confirmation refused before anything reached the processor says so in one of these.
 REFUSED = (
     "We could not accept those payment details.",
@@ -151,3 +156,19 @@ class MoneyOracle:
             assert not charged, "'nothing charged' in a call that charged"
         told = sum(said.count(text) for text in WENT_THROUGH)
         assert told in (0, len(charged)), "the recap left out or invented a payment"
+
+    def check_call(self, call_sid: str, spoken: str, lang: str = "en") -> None:
+        """A whole call's words against its payments' records (after reconciliation): every
+        charged payment was told with its number, or the caller was told it was still being
+        processed or where to learn its result; nothing not charged was given a number; and a
+        payment said not to be made was not charged."""
+        of_call = [p for p in self.payments().values() if p.call_sid == call_sid]
+        for payment in of_call:
+            heard = say_characters(payment.confirmation, lang) in spoken
+            if payment.status in CHARGED:
+                assert heard or any(text in spoken for text in NOT_YET_KNOWN), "charged, untold"
+            else:
+                assert not heard, f"a number heard for a {payment.status} payment"
+        if any(text in spoken for text in NOT_STARTED + NOT_CHARGED_THIS):
+            last = of_call[-1] if of_call else None
+            assert last is None or last.status not in CHARGED, "said not charged, yet charged"
