@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Container
 from datetime import date, datetime, time, timedelta
-from functools import cache
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -81,14 +80,3 @@ class BusinessHours:
             return f"{_RELATIVE_DAYS[lang][days_away]} {at} {at_time}"
         on_day = say_date(opening.date(), lang, today)
         return f"{on_day}, at {at_time}" if lang == "en" else f"el {on_day}, a {at_time}"
-
-
-@cache
-def representative_hours() -> BusinessHours:
-    """The representative line: Monday–Friday 8 am–6 pm Eastern, except Massachusetts holidays."""
-    return BusinessHours()
-
-
-def say_next_opening(now: datetime, lang: str, hours: BusinessHours | None = None) -> str:
-    """When the representative line (or `hours`) next opens, in words for the caller."""
-    return (hours or representative_hours()).say_next_opening(now, lang)

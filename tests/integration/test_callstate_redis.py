@@ -37,6 +37,14 @@ def test_state_and_sealed_secrets_round_trip(redis_client) -> None:
 def test_a_second_webhook_waits_for_the_first(redis_client) -> None:
     store = make_store(redis_client)
     order: list[str] = []
+    trying = threading.Event()
+    real_acquire = store.kv.acquire
+
+    def announced_acquire(call_sid):
+        trying.set()
+        return real_acquire(call_sid)
+
+    store.kv.acquire = announced_acquire
 
     def second() -> None:
         with store.open("CA2") as call:
@@ -44,9 +52,10 @@ def test_a_second_webhook_waits_for_the_first(redis_client) -> None:
             call.save({"turn": 2}, {})
 
     with store.open("CA2") as call:
+        trying.clear()
         thread = threading.Thread(target=second)
         thread.start()
-        time.sleep(0.1)
+        assert trying.wait(5)  # the second is asking for the lock the first holds
         order.append("first saves")
         call.save({"turn": 1}, {})
     thread.join(5)
@@ -78,3 +87,16 @@ def test_expired_secrets_read_as_nothing(redis_client) -> None:
     time.sleep(1.2)
     with store.open("CA5") as call:
         assert call.unseal() == {}
+
+
+def test_an_ended_call_keeps_a_tombstone_that_no_webhook_writes_over(redis_client) -> None:
+    store = make_store(redis_client)
+    with store.open("CA6") as call:
+        call.save({"turn": 1}, {})
+    with store.open("CA6") as call:
+        store.forget("CA6")  # the status callback, while this webhook still holds the lock
+        assert call.save({"turn": 2}, {"card_number": CARD}) is False
+    assert redis_client.get("secret:CA6") is None
+    assert redis_client.get("lock:CA6") is None
+    with store.open("CA6") as late:
+        assert late.ended

@@ -5,7 +5,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ivr.hours import BusinessHours, representative_hours, say_next_opening
+from ivr.hours import BusinessHours
+
+HOURS = BusinessHours()  # the representative line: Mon-Fri 8-18 Eastern, MA holidays closed
 
 NY = ZoneInfo("America/New_York")
 
@@ -115,20 +117,16 @@ def test_invalid_hours_are_refused(open_hour: int, close_hour: int) -> None:
     ],
 )
 def test_say_next_opening(now: datetime, en: str, es: str) -> None:
-    assert say_next_opening(now, "en") == en
-    assert say_next_opening(now, "es") == es
+    assert HOURS.say_next_opening(now, "en") == en
+    assert HOURS.say_next_opening(now, "es") == es
 
 
 def test_say_next_opening_counts_days_in_new_york() -> None:
     # 01:00 UTC Tuesday is still Monday evening in New York: Tuesday's opening is "tomorrow".
     now = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
-    assert say_next_opening(now, "en") == "tomorrow at eight a.m."
+    assert HOURS.say_next_opening(now, "en") == "tomorrow at eight a.m."
     with pytest.raises(ValueError):
-        say_next_opening(now, "fr")
-
-
-def test_representative_hours_is_shared() -> None:
-    assert representative_hours() is representative_hours()
+        HOURS.say_next_opening(now, "fr")
 
 
 aware_datetimes = st.datetimes(
@@ -142,7 +140,7 @@ aware_datetimes = st.datetimes(
 
 @given(aware_datetimes)
 def test_next_opening_is_open_and_not_in_the_past(now: datetime) -> None:
-    hours = representative_hours()
+    hours = HOURS
     opening = hours.next_opening(now)
     assert opening >= now
     assert hours.is_open(opening)
@@ -152,7 +150,7 @@ def test_next_opening_is_open_and_not_in_the_past(now: datetime) -> None:
 
 @given(aware_datetimes)
 def test_closed_until_the_next_opening(now: datetime) -> None:
-    hours = representative_hours()
+    hours = HOURS
     opening = hours.next_opening(now)
     if opening != now:
         assert opening.hour == 8 and opening.minute == 0

@@ -69,8 +69,8 @@ def test_hangup_says_then_hangs_up() -> None:
 
 def test_every_prompt_exists_in_both_languages() -> None:
     catalog = Catalog.load(BusinessHours())
-    assert catalog.keys("en") == catalog.keys("es")
-    assert len(LANGUAGES) == 2
+    assert LANGUAGES == ("en", "es")
+    assert len(catalog.keys("en")) > 100 and catalog.keys("en") == catalog.keys("es")
 
 
 def test_every_literal_prompt_key_in_the_flow_is_in_the_catalog() -> None:
