@@ -7,6 +7,7 @@ An entry is a string, or a table with a `voice` wording and a shorter `relay` wo
 from __future__ import annotations
 
 import tomllib
+import unicodedata
 from collections.abc import Mapping
 from datetime import date
 from importlib import resources
@@ -76,7 +77,7 @@ class Catalog:
                 return self._hours.say_next_opening(now, lang)
             case Term(key):
                 return self.raw(key, lang, relay)
-        return str(value)
+        return speakable(str(value))
 
     def _keys(self, keys: str, lang: str, relay: bool) -> str:
         words = [
@@ -88,3 +89,11 @@ class Catalog:
 
 
 _KEY_NAMES = {"*": "key.star", "#": "key.pound"}
+# Control, format, surrogate, private-use and unassigned characters: nothing a voice can say,
+# and some are not allowed in XML at all (a name holding one would break every TwiML it is in).
+_UNSPEAKABLE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
+
+
+def speakable(text: str) -> str:
+    """`text` without characters that cannot be spoken or written in TwiML."""
+    return "".join(c for c in text if unicodedata.category(c) not in _UNSPEAKABLE)

@@ -191,3 +191,25 @@ def test_a_turn_slower_than_the_budget_is_answered_after_a_short_wait(make_line)
     assert retries and all(sent.status == 200 for sent in log.sent[:-1])
     assert "Thank you, Ana." in log.spoken
     assert len(calls) == 1  # the Subscriber ID was applied once
+
+
+UNKNOWN = ["999999999991#", "999999999992#", "999999999993#"]
+
+
+def test_three_unknown_ids_in_a_call_leave_only_a_representative(line: Line) -> None:
+    log = line.call(["1", *UNKNOWN, "hangup"])
+    assert log.spoken.count("We could not find that Subscriber ID.") == 3
+    assert "a representative will need to help you with your account" in log.spoken
+    assert log.transfers  # business hours: connected, not asked for a fourth ID
+
+
+def test_a_number_that_tried_ten_unknown_ids_today_gets_only_a_representative(line) -> None:
+    caller = "+16175550123"
+    for _ in range(3):
+        line.call(["1", *UNKNOWN], caller=caller)  # 9 unknown IDs over three calls
+    line.call(["1", "999999999994#", "hangup"], caller=caller)  # the tenth
+    log = line.call(["1", f"{ANA}#", "hangup"], caller=caller)  # now even a real ID
+    assert "a representative will need to help you with your account" in log.spoken
+    assert "date of birth" not in log.spoken
+    other = line.call(["1", f"{ANA}#", "hangup"])  # another number is not held back
+    assert "enter your date of birth" in other.spoken

@@ -83,3 +83,8 @@ def test_every_literal_prompt_key_in_the_flow_is_in_the_catalog() -> None:
     used = set(re.findall(r'line\(\s*"([a-z_.]+)"', source))
     assert len(used) > 40
     assert used - Catalog.load(BusinessHours()).keys("en") == set()
+
+
+def test_a_name_with_control_characters_still_makes_valid_twiml() -> None:
+    root = render(Turn((line("verify.thanks", name="A\x01na\u202e\x1b"),), Hangup()))
+    assert root.find("Say").text == "Thank you, Ana."
