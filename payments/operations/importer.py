@@ -71,12 +71,8 @@ def import_accounts(
 
 def _check_plan_owners(session: Session, records: list[SubscriberRecord]) -> None:
     """A plan may not move from one subscriber to another."""
-    owners = {
-        plan_id: subscriber_id
-        for plan_id, subscriber_id in session.execute(
-            select(Plan.plan_id, Member.subscriber_id).join(Member, Plan.member_id == Member.id)
-        )
-    }
+    query = select(Plan.plan_id, Member.subscriber_id).join(Member, Plan.member_id == Member.id)
+    owners = {row.plan_id: row.subscriber_id for row in session.execute(query)}
     problems = [
         f"subscribers[{i}] ({record.subscriber_id}).plans[{j}].plan_id: "
         f'"{plan.plan_id}" belongs to subscriber {owners[plan.plan_id]}'

@@ -141,7 +141,24 @@ def test_a_failing_store_still_answers_with_help(line: Line, failure: Exception)
     line.kv.acquire = broken  # type: ignore[method-assign]
     root = twiml(signed_post(line, "/webhooks/voice", CALL))
     assert "our system is having a problem" in spoken(root)
-    assert root.find("Enqueue") is not None  # business hours: straight to a representative
+    assert spoken(root).endswith("Please hold for a representative.")  # said, then connected
+    assert [child.tag for child in root][-1] == "Enqueue"
+
+
+def test_after_hours_a_failing_store_says_when_to_call_and_goodbye(make_line) -> None:
+    from datetime import datetime
+
+    from tests.e2e.conftest import EASTERN
+
+    line = make_line(datetime(2026, 11, 18, 21, 0, tzinfo=EASTERN))
+
+    def broken(*args, **kwargs):
+        raise StoreUnavailable("redis down")
+
+    line.kv.acquire = broken  # type: ignore[method-assign]
+    root = twiml(signed_post(line, "/webhooks/voice", CALL))
+    assert spoken(root).endswith("Please call back later. Goodbye.")
+    assert [child.tag for child in root][-1] == "Hangup"
 
 
 def test_a_failing_database_still_answers_with_help(line: Line) -> None:
