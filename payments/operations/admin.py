@@ -2,41 +2,38 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from payments.domain.clock import eastern_date, eastern_iso, require_aware, system_clock
 from payments.domain.money import format_amount
-from payments.services.accounts import account_summary, member_by_subscriber, member_payments
+from payments.domain.plans import PlanAccount, summarize
+from payments.services.accounts import member_by_subscriber, member_payments
+from payments.storage.ledger import member_ledgers
 from payments.storage.models import Member, Payment
 from payments.storage.unit_of_work import UnitOfWorkFactory
+
+# Statuses of payments the caller was told were approved, with their confirmation number.
+TOLD_A_NUMBER = ("approved", "settled", "returned")
 
 
 def account_as_json(
     uow_factory: UnitOfWorkFactory, subscriber_id: str, now: datetime | None = None
 ) -> dict[str, Any] | None:
     """The `ivr account show --json` document, or None for an unknown subscriber."""
-    moment = require_aware(now) if now is not None else system_clock()
+    today = eastern_date(require_aware(now) if now is not None else system_clock())
     with uow_factory.reader() as uow:
-        summary = account_summary(uow.connection, subscriber_id, eastern_date(moment))
+        ledgers = member_ledgers(uow.connection, subscriber_id)
         member = member_by_subscriber(uow.session, subscriber_id)
-        if summary is None or member is None:
+        if ledgers is None or member is None:
             return None
         payments = member_payments(uow.session, member, limit=None)
+        plan_ids = {plan.ref: plan.plan_id for plan in ledgers.plans}
         return {
             **_member_fields(member),
-            "plans": [
-                {
-                    "plan_id": plan.plan_id,
-                    "kind": plan.kind,
-                    "status": plan.status.value,
-                    "balance": format_amount(plan.balance),
-                    "due_date": plan.due_date.isoformat() if plan.due_date else None,
-                }
-                for plan in summary.plans
-            ],
-            "payments": [_payment_fields(payment) for payment in payments],
+            "plans": [_plan_fields(plan, today) for plan in ledgers.plans],
+            "payments": [_payment_fields(payment, plan_ids) for payment in payments],
         }
 
 
@@ -52,9 +49,36 @@ def _member_fields(member: Member) -> dict[str, Any]:
     }
 
 
-def _payment_fields(payment: Payment) -> dict[str, Any]:
+def _plan_fields(plan: PlanAccount, today: date) -> dict[str, Any]:
+    summary = summarize(plan, today)
     return {
-        "confirmation": payment.confirmation,
+        "plan_id": plan.plan_id,
+        "kind": plan.kind,
+        "name": plan.name,
+        "carrier": plan.carrier,
+        "status": summary.status.value,
+        "balance": format_amount(summary.balance),
+        "past_due": format_amount(summary.past_due),
+        "due_date": _iso(summary.due_date),
+        "coverage_start": _iso(plan.coverage_start),
+        "paid_through": _iso(summary.paid_through),
+        "invoices": [
+            {
+                "period": bill.period.strftime("%Y-%m"),
+                "amount": format_amount(bill.amount),
+                "due_date": bill.due_date.isoformat(),
+                "paid": format_amount(bill.paid),  # elsewhere and on this line
+            }
+            for bill in plan.bills
+        ],
+    }
+
+
+def _payment_fields(payment: Payment, plan_ids: dict[int, str]) -> dict[str, Any]:
+    told = payment.status in TOLD_A_NUMBER
+    return {
+        "confirmation": payment.confirmation if told else None,  # none the caller never heard
+        "plan_id": plan_ids[payment.plan_id],
         "amount": format_amount(Decimal(payment.amount)),
         "status": payment.status,
         "method": payment.method,
@@ -62,3 +86,7 @@ def _payment_fields(payment: Payment) -> dict[str, Any]:
         "channel": payment.channel,
         "created_at": eastern_iso(payment.created_at),
     }
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None

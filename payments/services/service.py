@@ -86,6 +86,16 @@ class PaymentService:
             uow.commit()
         return verdict
 
+    def unlock(self, subscriber_id: str, by: str) -> int:
+        """Lift a verification lockout for `subscriber_id`, audited as done by `by`."""
+        verification.check_subscriber_id(subscriber_id)
+        if not by.strip():
+            raise ValueError("say who lifts the lockout")
+        with self._uow() as uow:
+            cleared = verification.unlock(uow.connection, subscriber_id, by.strip(), self._now())
+            uow.commit()
+        return cleared
+
     def account_summary(self, subscriber_id: str) -> AccountSummary:
         with self._uow.reader() as uow:
             return self._summary(uow.connection, subscriber_id)

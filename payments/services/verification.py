@@ -18,6 +18,7 @@ from sqlalchemy import (
     Connection,
     Date,
     bindparam,
+    delete,
     func,
     insert,
     null,
@@ -63,6 +64,7 @@ _UNKNOWN_IDS_SINCE = select(func.count()).where(
 )
 _RECORD_UNKNOWN_ID = insert(UNKNOWN_IDS).inline()
 _ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+_CLEAR_FAILURES = delete(FAILURES).where(FAILURES.c.subscriber_id == bindparam("subscriber_id"))
 
 
 def check_subscriber_id(subscriber_id: str) -> None:
@@ -144,3 +146,12 @@ def _record_failure(
     if locked is not None:
         return Verification(VerifyResult.LOCKED, locked)
     return Verification(VerifyResult.MISMATCH)
+
+
+def unlock(conn: Connection, subscriber_id: str, by: str, now: datetime) -> int:
+    """A representative lifts the lockout: the failures stop counting (the audit trail keeps
+    them). How many were cleared; runs in a transaction the caller commits."""
+    serialize_on(conn, "subscriber", subscriber_id)
+    cleared = conn.execute(_CLEAR_FAILURES, {"subscriber_id": subscriber_id}).rowcount
+    audit.record(conn, now, by, "verify.unlocked", subscriber_id, failures_cleared=cleared)
+    return cleared

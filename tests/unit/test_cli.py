@@ -71,14 +71,17 @@ def test_import_is_idempotent_and_account_show_prints_the_spec_shape(runner, tmp
     assert again.exit_code == 0 and "0 created, 1 updated" in again.output
     shown = json.loads(runner.invoke(main, ["account", "show", "100000000001", "--json"]).output)
     assert shown["phones"] == ["+16175550100"]  # normalized to E.164 on the way in
-    assert shown["plans"] == [
-        {
-            "plan_id": "H-100000000001",
-            "kind": "health",
-            "status": "active",
-            "balance": "45.00",
-            "due_date": "2026-11-23",
-        }
+    (plan,) = shown["plans"]
+    spec_fields = {key: plan[key] for key in ("plan_id", "kind", "status", "balance", "due_date")}
+    assert spec_fields == {
+        "plan_id": "H-100000000001",
+        "kind": "health",
+        "status": "active",
+        "balance": "45.00",
+        "due_date": "2026-11-23",
+    }
+    assert plan["invoices"] == [
+        {"period": "2026-12", "amount": "45.00", "due_date": "2026-11-23", "paid": "0.00"}
     ]
     assert shown["payments"] == []
 

@@ -147,29 +147,37 @@ def test_account_as_json_shape(database):
     import_accounts(uow_factory, demo_accounts(date(2026, 11, 10)))
     service = PaymentService(uow_factory, standalone_sandbox(), FakeClock(NOW))
     card = CardDetails("4242424242424242", 12, 2030, "123", "02110")
-    service.submit_payment(
-        PaymentRequest("100000000001", "D-100000000001", Decimal("32"), card, Channel.VOICE, "k")
-    )
+    declined = CardDetails("4000000000000002", 12, 2030, "123", "02110")
+    for key, instrument in (("a", declined), ("b", card)):
+        service.submit_payment(
+            PaymentRequest(
+                "100000000001", "D-100000000001", Decimal("32"), instrument, Channel.VOICE, key
+            )
+        )
     shown = account_as_json(uow_factory, "100000000001", NOW)
-    assert shown["plans"] == [
-        {
-            "plan_id": "H-100000000001",
-            "kind": "health",
-            "status": "active",
-            "balance": "45.00",
-            "due_date": "2026-11-23",
-        },
-        {
-            "plan_id": "D-100000000001",
-            "kind": "dental",
-            "status": "active",
-            "balance": "0.00",
-            "due_date": None,
-        },
-    ]
-    (payment,) = shown["payments"]
-    assert set(payment) == {
+    health, dental = shown["plans"]
+    assert health == {
+        "plan_id": "H-100000000001",
+        "kind": "health",
+        "name": "ConnectorCare Plan Type 2A",
+        "carrier": "Bay State Health",
+        "status": "active",
+        "balance": "45.00",
+        "past_due": "0.00",
+        "due_date": "2026-11-23",
+        "coverage_start": "2026-06-01",
+        "paid_through": "2026-11-30",
+        "invoices": [
+            {"period": "2026-11", "amount": "45.00", "due_date": "2026-10-23", "paid": "45.00"},
+            {"period": "2026-12", "amount": "45.00", "due_date": "2026-11-23", "paid": "0.00"},
+        ],
+    }
+    assert (dental["balance"], dental["paid_through"]) == ("0.00", "2026-12-31")
+    assert dental["invoices"][-1]["paid"] == "32.00"  # this line's payment, credited
+    approved, refused = shown["payments"]  # newest first
+    assert set(approved) == {
         "confirmation",
+        "plan_id",
         "amount",
         "status",
         "method",
@@ -177,13 +185,14 @@ def test_account_as_json_shape(database):
         "channel",
         "created_at",
     }
-    assert (payment["amount"], payment["status"], payment["method"], payment["last4"]) == (
+    assert (approved["plan_id"], approved["amount"], approved["status"]) == (
+        "D-100000000001",
         "32.00",
         "approved",
-        "card",
-        "4242",
     )
-    assert payment["created_at"] == "2026-11-10T10:00:00-05:00"
+    assert len(approved["confirmation"]) == 8
+    assert (refused["status"], refused["confirmation"]) == ("declined", None)  # never heard one
+    assert approved["created_at"] == "2026-11-10T10:00:00-05:00"
     assert (shown["first_name"], shown["date_of_birth"], shown["phones"]) == (
         "Ana",
         "1980-04-17",

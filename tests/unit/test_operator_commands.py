@@ -1,8 +1,10 @@
-"""`ivr reconcile` sees what the server's workers charged: the same database, the same gateway
-(GATEWAY), the sandbox's own ledger table; and it runs on a schedule with --every."""
+"""Operator commands on the payments core: `ivr reconcile` sees what the server's workers
+charged (the same database, the same GATEWAY, the sandbox's own ledger table) and runs on a
+schedule; `ivr unlock` lifts a lockout, audited."""
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from pathlib import Path
 
@@ -28,7 +30,7 @@ def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     monkeypatch.delenv("GATEWAY", raising=False)
     runner = CliRunner()
     assert runner.invoke(main, ["db", "upgrade"]).exit_code == 0
-    assert runner.invoke(main, ["load-demo"]).exit_code == 0
+    assert runner.invoke(main, ["demo", "load"]).exit_code == 0
     return runner
 
 
@@ -71,3 +73,45 @@ def test_the_schedule_keeps_going_after_a_failed_round() -> None:
 
     reconcile_every(0, run, rounds=3)
     assert rounds == [0, 1, 2]
+
+
+def test_a_representative_lifts_a_lockout_and_it_is_audited(runner, tmp_path) -> None:
+    from datetime import date
+
+    from sqlalchemy import select
+
+    from payments.domain.values import VerifyResult
+    from payments.storage.tables import AUDIT_EVENTS
+
+    core = build_core(f"sqlite:///{tmp_path}/ivr.sqlite3")
+    for _ in range(5):
+        core.service.verify("100000000001", date(1999, 1, 1))
+    assert core.service.verify("100000000001", date(1980, 4, 17)).result is VerifyResult.LOCKED
+    refused = runner.invoke(main, ["unlock", "100000000001"])
+    assert refused.exit_code != 0 and "--by" in refused.output
+    done = runner.invoke(main, ["unlock", "100000000001", "--by", "rep.jones"])
+    assert done.exit_code == 0 and "5 failed attempts no longer count" in done.output
+    assert core.service.verify("100000000001", date(1980, 4, 17)).result is VerifyResult.OK
+    with core.engine.connect() as conn:
+        actors = conn.execute(
+            select(AUDIT_EVENTS.c.actor).where(AUDIT_EVENTS.c.action == "verify.unlocked")
+        ).all()
+    assert [row.actor for row in actors] == ["rep.jones"]
+    core.close()
+    unknown = runner.invoke(main, ["unlock", "999999999999", "--by", "rep.jones"])
+    assert unknown.exit_code != 0 and "no member" in unknown.output
+
+
+def test_demo_reset_starts_the_demo_over(runner, tmp_path) -> None:
+    a_server_dies_mid_charge(f"sqlite:///{tmp_path}/ivr.sqlite3")
+    assert runner.invoke(main, ["reconcile", "--stale-after", "0"]).exit_code == 0
+    before = runner.invoke(main, ["account", "show", "100000000001", "--json"]).output
+    assert '"status": "approved"' in before and '"balance": "0.00"' in before
+    reset = runner.invoke(main, ["demo", "reset"])
+    assert reset.exit_code == 0
+    after = json.loads(runner.invoke(main, ["account", "show", "100000000001", "--json"]).output)
+    assert after["payments"] == []
+    assert [plan["balance"] for plan in after["plans"]] == ["45.00", "32.00"]
+    core = build_core(f"sqlite:///{tmp_path}/ivr.sqlite3")
+    assert core.gateway.charged_cents() == 0  # the sandbox forgot the demo's charges too
+    core.close()
