@@ -34,10 +34,10 @@ class Webhook:
     caller: str = ""
     called: str = ""
     turn: int | None = None
-    silence: bool = False
+    silence: bool = False  # the Gather timed out with nothing keyed or said
     hold: bool = False  # a Hold came back
     retry: int = 0  # a webhook answered "busy" came back this many times
-    digits: str | None = None
+    digits: str | None = None  # "" when only the finish key was pressed
     speech: str | None = None
 
 
@@ -110,7 +110,7 @@ class CallHandler:
 
     def _turn(self, ctx: CallContext, hook: Webhook, fresh: bool) -> engine.Turn:
         if fresh:
-            turn = engine.start(ctx, FIRST_STEP)
+            turn = engine.start(ctx, FIRST_STEP, (line("greeting.welcome"),))
             if hook.turn is not None:  # the state expired mid-call: say so, start again
                 turn = engine.Turn((line("session.expired"),) + turn.said, turn.then)
             return turn
@@ -178,7 +178,7 @@ class CallHandler:
 def _event(hook: Webhook) -> engine.Event:
     if hook.hold:
         return engine.Event(hold=True)
-    if hook.retry and not (hook.digits or hook.speech):
+    if hook.retry and hook.digits is None and not hook.speech:
         return engine.Event(resumed=True)  # the input of the turn that timed out is gone
     if hook.silence:
         return engine.Event()

@@ -83,7 +83,7 @@ class Settings:
     call_state_key: str | None = None
     gateway: str = "sandbox"
     processor_wait: float = 3.0  # seconds a webhook waits for the processor before a hold
-    payee_name: str = "the Massachusetts Health Connector"
+    payee_name: str = "Massachusetts Health Connector"  # the prompts add "the" / "el"
     service_phone: str = "1-877-623-6765"
     log_level: str = "INFO"
 
@@ -115,7 +115,7 @@ class Settings:
             secret_ttl=_int(env, "CARD_DATA_TTL", 900, 60),
             call_state_key=env.get("CALL_STATE_KEY") or None,
             gateway=_choice(env, "GATEWAY", "sandbox", tuple(GATEWAYS)),
-            payee_name=env.get("PAYEE_NAME") or "the Massachusetts Health Connector",
+            payee_name=env.get("PAYEE_NAME") or "Massachusetts Health Connector",
             service_phone=env.get("SERVICE_PHONE") or "1-877-623-6765",
             log_level=env.get("LOG_LEVEL") or "INFO",
         )

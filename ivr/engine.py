@@ -41,19 +41,20 @@ class Turn:
 
 @dataclass(frozen=True)
 class Event:
-    keys: str | None = None
+    keys: str | None = None  # "" is an answer: the finish key alone
     speech: str | None = None
     hold: bool = False  # a Hold came back: poll the step
     resumed: bool = False  # the webhook that took this turn's input ran out of time
 
     @property
     def silent(self) -> bool:
-        return not (self.keys or self.speech or self.hold or self.resumed)
+        return self.keys is None and not (self.speech or self.hold or self.resumed)
 
 
-def start(ctx: CallContext, first_step: str) -> Turn:
+def start(ctx: CallContext, first_step: str, welcome: tuple[Line, ...] = ()) -> Turn:
+    """The call's first turn: `welcome`, said once, then the first step."""
     ctx.state["step"] = first_step
-    return _follow(ctx, Go(first_step))
+    return _follow(ctx, Go(first_step, welcome))
 
 
 def handle(ctx: CallContext, event: Event) -> Turn:
@@ -76,7 +77,7 @@ def handle(ctx: CallContext, event: Event) -> Turn:
         keys = spoken
     if keys == "*":
         return Turn((), _ask(ctx))
-    if keys == "0":
+    if keys == "0" and _ask(ctx).zero_is_representative():
         return _follow(ctx, Transfer())
     step = STEPS[ctx.step]
     if step.handle is None:

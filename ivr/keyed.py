@@ -107,8 +107,8 @@ def parse_security_code(keys: str, brand: CardBrand) -> str:
 
 
 def parse_zip(keys: str) -> str:
-    """A 5-digit ZIP, or ZIP+4 keyed as 9 digits (the first 5 are kept)."""
-    return _digits(keys, (5, 9), "length")[:5]
+    """A 5-digit ZIP (the prompt asks for 5 and the keypad stops there)."""
+    return _digits(keys, (5,), "length")
 
 
 def parse_routing_number(keys: str) -> str:

@@ -26,6 +26,14 @@ BUSY_PAUSE = 1  # seconds before a turn that ran out of time is asked for again
 
 
 @dataclass(frozen=True)
+class Spoken:
+    """Words to <Say>, and the language whose voice says them."""
+
+    text: str
+    lang: str
+
+
+@dataclass(frozen=True)
 class Rendering:
     lang: str
     relay: bool
@@ -42,30 +50,38 @@ class Renderer:
 
     def words(
         self, lines: tuple[Line, ...], lang: str, relay: bool, today: date | None
-    ) -> list[str]:
-        return [self.catalog.text(line, lang, relay, today) for line in lines]
+    ) -> list[Spoken]:
+        """Each line's words, in its own language (the call's unless the line says)."""
+        return [
+            Spoken(self.catalog.text(line, line.lang or lang, relay, today), line.lang or lang)
+            for line in lines
+        ]
 
     def speak(self, lines: tuple[Line, ...], lang: str, relay: bool, today: date) -> str:
         """The exact words said for `lines`: kept as the record of an authorization."""
-        return " ".join(self.words(lines, lang, relay, today))
+        return " ".join(spoken.text for spoken in self.words(lines, lang, relay, today))
 
     def render(self, turn: Turn, how: Rendering) -> str:
         response = VoiceResponse()
         said = self.words(turn.said, how.lang, how.relay, how.today)
         then = turn.then
         if isinstance(then, Ask):
+            first = self.words(then.heard_first, how.lang, how.relay, how.today)
             asked = self.words(then.lines, how.lang, how.relay, how.today)
+            if first:  # heard to the end: no key counts until the question itself
+                self._say(response, said + first)
+                said = []
             self._gather(response, said + asked, then, how)
         elif isinstance(then, Transfer):
-            self._say(response, said, how.lang)
+            self._say(response, said)
             self._connect(response, how.relay)
         elif isinstance(then, Hold):
-            self._say(response, said, how.lang)
+            self._say(response, said)
             response.pause(length=HOLD_PAUSE)
             response.redirect(f"{self.path}?t={how.turn_no}&hold=1", method="POST")
         else:
             assert isinstance(then, Hangup)
-            self._say(response, said, how.lang)
+            self._say(response, said)
             response.hangup()
         return str(response)
 
@@ -83,16 +99,22 @@ class Renderer:
         cap = max(RELAY_TIMEOUT_CAP, self.settings.relay_timeout)
         return min(self.settings.relay_timeout + extra, cap)
 
-    def _gather(self, response: VoiceResponse, texts: list[str], ask: Ask, how: Rendering) -> None:
-        voice, language = VOICES[how.lang]
+    def _gather(
+        self, response: VoiceResponse, texts: list[Spoken], ask: Ask, how: Rendering
+    ) -> None:
+        _, language = VOICES[how.lang]
         options: dict[str, object] = {
             "action": f"{self.path}?t={how.turn_no}",
             "method": "POST",
             "timeout": self.timeout(how),
             "finish_on_key": "#",
+            # Post even with nothing keyed: a lone '#' (FinishedOnKey) is an answer, not silence.
+            "action_on_empty_result": True,
         }
-        if ask.kind is Input.MENU:
+        if ask.kind is Input.MENU and not ask.lenient:
             options["num_digits"] = 1
+        elif ask.fixed_length:
+            options["num_digits"] = ask.fixed_length  # no wait after the last key
         if how.relay:
             options.update(
                 input="dtmf speech",
@@ -103,14 +125,15 @@ class Renderer:
         else:
             options["input"] = "dtmf"
         gather = response.gather(**options)
-        for text in texts:
-            gather.say(text, voice=voice, language=language)
+        for spoken in texts:
+            voice, spoken_language = VOICES[spoken.lang]
+            gather.say(spoken.text, voice=voice, language=spoken_language)
         response.redirect(f"{self.path}?t={how.turn_no}&silence=1", method="POST")
 
-    def _say(self, response: VoiceResponse, texts: list[str], lang: str) -> None:
-        voice, language = VOICES[lang]
-        for text in texts:
-            response.say(text, voice=voice, language=language)
+    def _say(self, response: VoiceResponse, texts: list[Spoken]) -> None:
+        for spoken in texts:
+            voice, language = VOICES[spoken.lang]
+            response.say(spoken.text, voice=voice, language=language)
 
     def _connect(self, response: VoiceResponse, relay: bool) -> None:
         """Dial the representatives' number, or wait in their queue when a name is configured."""

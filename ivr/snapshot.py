@@ -21,6 +21,7 @@ def dump(summary: AccountSummary) -> dict[str, Any]:
     return {
         "subscriber_id": summary.subscriber_id,
         "first_name": summary.first_name,
+        "last_name": summary.last_name,
         "language": summary.language,
         "plans": [_dump_plan(plan) for plan in summary.plans],
     }
@@ -32,6 +33,7 @@ def load(data: dict[str, Any]) -> AccountSummary:
         first_name=data["first_name"],
         language=data["language"],
         plans=tuple(_load_plan(plan) for plan in data["plans"]),
+        last_name=data.get("last_name", ""),
     )
 
 

@@ -33,16 +33,21 @@ def _webhook() -> Webhook:
     form, args = request.form, request.args
     turn = args.get("t", type=int)
     retry = args.get("retry", default=0, type=int)
+    digits = form.get("Digits")
+    speech = (form.get("SpeechResult") or "").strip() or None
+    # A Gather posts even when it got nothing (actionOnEmptyResult): only the finish key pressed
+    # alone is an answer (an empty one); no keys, no key and no speech is silence.
+    nothing = not digits and not form.get("FinishedOnKey") and speech is None
     return Webhook(
         call_sid=form.get("CallSid", ""),
         caller=form.get("From", ""),
         called=form.get("To", ""),
         turn=turn if turn is not None and turn >= 0 else None,
-        silence=args.get("silence") == "1",
+        silence=args.get("silence") == "1" or (digits is not None and nothing),
         hold=args.get("hold") == "1",
         retry=retry if 0 <= retry <= MAX_RETRIES else MAX_RETRIES,
-        digits=form.get("Digits") or None,
-        speech=(form.get("SpeechResult") or "").strip() or None,
+        digits=digits if digits or form.get("FinishedOnKey") else None,
+        speech=speech,
     )
 
 

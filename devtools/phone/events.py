@@ -166,6 +166,21 @@ class CallLog:
     def gathers(self) -> list[Gathered]:
         return [event for event in self.events if isinstance(event, Gathered)]
 
+    def gather_prompts(self) -> list[str]:
+        """What each Gather said while it listened (the prompts nested in it), in order: words
+        said outside a Gather are heard before any key counts."""
+        prompts: list[list[str]] = []
+        inside = False
+        for event in self.events:
+            if isinstance(event, Gathered):
+                prompts.append([])
+                inside = True
+            elif isinstance(event, Said) and inside:
+                prompts[-1].append(event.text)
+            elif not isinstance(event, Said | Played | Paused):
+                inside = False
+        return ["\n".join(texts) for texts in prompts]
+
     @property
     def timeouts(self) -> list[TimedOut]:
         return [event for event in self.events if isinstance(event, TimedOut)]

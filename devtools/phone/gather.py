@@ -2,7 +2,8 @@
 
 - Keys: collected up to the Gather's `finishOnKey` (not sent) or until `numDigits` are in; keys
   after that are dropped. Keys without a finish key are sent when the timeout passes.
-  The finish key alone, like silence, is no input.
+  The finish key alone, like silence, is no input; with `actionOnEmptyResult` it is posted as
+  empty Digits with FinishedOnKey, which is how a server tells it from silence.
 - Speech: sent as SpeechResult and Confidence when `input` includes speech; otherwise Twilio is
   not listening for speech and the Gather times out as if the caller had said nothing. Keys
   to a speech-only Gather are likewise unheard.
@@ -42,6 +43,8 @@ def _collect_keys(gather: Gathered, keys: str) -> Outcome:
     if rest:
         notes = (Ignored(f"keys {rest}", "pressed after the Gather had finished"),)
     if not digits:
+        if finished_on and gather.action_on_empty_result:
+            return Outcome({"Digits": "", "FinishedOnKey": finished_on}, 0.0, notes)
         return Outcome(None, waited=0.0, notes=notes)
     complete = bool(finished_on) or len(digits) == gather.num_digits
     params = {"Digits": digits, "FinishedOnKey": finished_on}

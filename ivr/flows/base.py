@@ -44,6 +44,13 @@ class Digits:
 
 
 @dataclass(frozen=True)
+class PhoneNumber:
+    """Read in its groups, as written: "1-877-623-6765" is one, eight seven seven, ..."""
+
+    value: str
+
+
+@dataclass(frozen=True)
 class Opening:
     """When representatives are next available, worded relative to now."""
 
@@ -52,19 +59,21 @@ class Opening:
 
 @dataclass(frozen=True)
 class Line:
-    """One prompt from the catalog, by key, with its values."""
+    """One prompt from the catalog, by key, with its values; `lang` speaks it in another
+    language than the call's (the Spanish choice at the greeting)."""
 
     key: str
     params: Mapping[str, Any] = field(default_factory=dict)
+    lang: str | None = None
 
 
 def line(key: str, **params: Any) -> Line:
     return Line(key, params)
 
 
-def menu(key: str) -> Callable[[Any], Ask]:
-    """A step's `ask` for a one-key menu worded by one catalog entry."""
-    return lambda ctx: Ask((line(key),), Input.MENU)
+def menu(key: str, **flags: bool) -> Callable[[Any], Ask]:
+    """A step's `ask` for a one-key menu worded by one catalog entry (flags: lenient)."""
+    return lambda ctx: Ask((line(key),), Input.MENU, **flags)
 
 
 def value(key: str, length: tuple[int, int], **flags: bool) -> Callable[[Any], Ask]:
@@ -85,6 +94,19 @@ class Ask:
     sensitive: bool = False  # never log the keys; keep them sealed
     costly: bool = False  # spoken input is read back before use
     length: tuple[int, int] | None = None  # a value's fewest and most keys
+    heard_first: tuple[Line, ...] = ()  # said in full before any key counts (no barge-in)
+    lenient: bool = False  # a menu that may get a value keyed ahead: no one-key cut-off
+
+    @property
+    def fixed_length(self) -> int | None:
+        """The number of keys a value always has (Twilio's numDigits), if it has one."""
+        if self.kind is Input.VALUE and self.length and self.length[0] == self.length[1]:
+            return self.length[0]
+        return None
+
+    def zero_is_representative(self) -> bool:
+        """'0' alone reaches a representative where it cannot be the whole answer."""
+        return self.kind is Input.MENU or (self.length is not None and self.length[0] > 1)
 
 
 @dataclass(frozen=True)

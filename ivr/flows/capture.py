@@ -15,6 +15,7 @@ from ivr.flows.base import (
     Input,
     Money,
     Outcome,
+    PhoneNumber,
     Retry,
     Step,
     Term,
@@ -133,13 +134,14 @@ def authorization_lines(ctx) -> tuple:
         line(
             "tel.authorization",
             today=Day(today),
+            name=f"{ctx.account.first_name} {ctx.account.last_name}".strip(),
             payee=ctx.settings.payee_name,
             amount=Money(chosen_amount(ctx)),
             kind=Term(f"kind.{plan.kind}"),
             account_type=Term(f"account.{bank['type']}"),
             last4=Digits(bank["last4"]),
             debit_date=Day(today),
-            phone=Digits(ctx.settings.service_phone.replace("-", "")),
+            phone=PhoneNumber(ctx.settings.service_phone),
         ),
     )
 
@@ -149,7 +151,8 @@ def _authorization_enter(ctx) -> None:
 
 
 def _authorization_ask(ctx) -> Ask:
-    return Ask(authorization_lines(ctx) + (line("tel.choice"),), Input.MENU)
+    """The authorization is heard to the end before the accepting key counts (no barge-in)."""
+    return Ask((line("tel.choice"),), Input.MENU, heard_first=authorization_lines(ctx))
 
 
 def _authorization(ctx, keys: str) -> Outcome:
@@ -168,7 +171,7 @@ STEPS = (
     ),
     Step("card_expiry", ask=value("card.expiry", (4, 4), costly=True), handle=_card_expiry),
     Step("card_security_code", ask=_security_code_ask, handle=_card_security_code),
-    Step("card_zip", ask=value("card.zip", (5, 9), costly=True), handle=_card_zip),
+    Step("card_zip", ask=value("card.zip", (5, 5), costly=True), handle=_card_zip),
     Step(
         "bank_account_type",
         ask=menu("bank.type"),

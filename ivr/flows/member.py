@@ -31,7 +31,10 @@ from payments.domain.values import Channel, PlanStatus, PlanSummary, VerifyResul
 
 
 def _greeting_ask(ctx) -> Ask:
-    return Ask((line("greeting.welcome"), line("greeting.choose")), Input.MENU)
+    """The language choice (the welcome is said once, before it): the Spanish choice in the
+    Spanish voice; relay callers are in relay mode already."""
+    lines = (line("greeting.english"), Line("greeting.spanish", lang="es"))
+    return Ask(lines if ctx.relay else (*lines, line("greeting.relay")), Input.MENU)
 
 
 def _greeting(ctx, keys: str) -> Outcome:
@@ -205,6 +208,6 @@ STEPS = (
     Step("main_menu", ask=menu("main_menu.ask"), handle=_main_menu),
     Step("balance", enter=_balance),
     Step("recent_payments", enter=_recent_payments),
-    Step("offer_agent", ask=menu("offer_agent.ask"), handle=_offer_agent),
+    Step("offer_agent", ask=menu("offer_agent.ask", lenient=True), handle=_offer_agent),
     Step("agent_only", enter=_agent_only),
 )

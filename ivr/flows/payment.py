@@ -116,7 +116,9 @@ def _confirm_card_ask(ctx) -> Ask:
         brand=Term(f"brand.{card['brand']}"),
         last4=Digits(card["last4"]),
     )
-    return Ask((summary, *_partial_warning(ctx), line("confirm.choice")), Input.MENU)
+    # Heard in full before the key counts: a key pressed early, or one typed past a field
+    # that filled up, must not confirm a payment the caller has not heard.
+    return Ask((line("confirm.choice"),), Input.MENU, heard_first=(summary, *_partial_warning(ctx)))
 
 
 def _confirm_enter(ctx) -> None:

@@ -14,7 +14,7 @@ from importlib import resources
 from typing import Any
 
 from ivr import speech
-from ivr.flows.base import Chars, Day, Digits, Line, Money, Month, Opening, Term
+from ivr.flows.base import Chars, Day, Digits, Line, Money, Month, Opening, PhoneNumber, Term
 from ivr.hours import BusinessHours
 
 LANGUAGES = ("en", "es")
@@ -73,6 +73,9 @@ class Catalog:
                 return speech.say_characters(code, lang)
             case Digits(digits):
                 return self._keys(digits, lang, relay)
+            case PhoneNumber(number):
+                groups = [group for group in number.split("-") if group.isdigit()]
+                return ", ".join(speech.say_digits(g, lang).replace(",", "") for g in groups)
             case Opening(now):
                 return self._hours.say_next_opening(now, lang)
             case Term(key):

@@ -98,6 +98,7 @@ class AccountSummary:
     first_name: str
     language: str
     plans: tuple[PlanSummary, ...]
+    last_name: str = ""
 
     def plan(self, plan_id: str) -> PlanSummary:
         return next(p for p in self.plans if p.plan_id == plan_id)

@@ -25,7 +25,9 @@ def account_summary(conn: Connection, subscriber_id: str, today: date) -> Accoun
     if member is None:
         return None
     plans = tuple(summarize(plan, today) for plan in member.plans)
-    return AccountSummary(subscriber_id, member.first_name, member.language, plans)
+    return AccountSummary(
+        subscriber_id, member.first_name, member.language, plans, last_name=member.last_name
+    )
 
 
 def member_by_subscriber(session: Session, subscriber_id: str) -> Member | None:

@@ -27,6 +27,7 @@ CREDITED = tuple(status.value for status in PaymentStatus if status.charged)
 @dataclass(frozen=True)
 class MemberLedgers:
     first_name: str
+    last_name: str
     language: str
     plans: tuple[PlanAccount, ...]  # health before dental
 
@@ -76,7 +77,7 @@ _PLAN_LEDGER = (
 _KEY_TAKEN = select(PAYMENTS.c.id).where(PAYMENTS.c.idempotency_key == bindparam("key")).exists()
 _PLAN_LEDGER_AND_KEY = _PLAN_LEDGER.add_columns(_KEY_TAKEN.label("key_taken"))
 _MEMBER_LEDGERS = (
-    select(MEMBERS.c.first_name, MEMBERS.c.language, *_LEDGER_COLUMNS)
+    select(MEMBERS.c.first_name, MEMBERS.c.last_name, MEMBERS.c.language, *_LEDGER_COLUMNS)
     .select_from(MEMBERS.outerjoin(_PLANS_AND_INVOICES, PLANS.c.member_id == MEMBERS.c.id))
     .where(MEMBERS.c.subscriber_id == bindparam("subscriber_id"))
     .order_by(*_ORDER)
@@ -102,7 +103,8 @@ def member_ledgers(conn: Connection, subscriber_id: str) -> MemberLedgers | None
     if not rows:
         return None
     plans = _accounts([row for row in rows if row.plan_ref is not None])
-    return MemberLedgers(rows[0].first_name, rows[0].language, tuple(plans))
+    first = rows[0]
+    return MemberLedgers(first.first_name, first.last_name, first.language, tuple(plans))
 
 
 def _accounts(rows: Sequence[Row[Any]]) -> list[PlanAccount]:

@@ -134,3 +134,20 @@ def test_callers_number_offers_their_account_still_verified(line: Line) -> None:
     assert "Subscriber ID ending in zero, zero, zero, one" in log.spoken
     assert "does not match our records" in log.spoken
     assert "dollars" not in log.spoken
+
+
+def test_the_tel_authorization_is_heard_before_the_key_counts(line: Line) -> None:
+    """Keyed early (barge-in), '1' would accept an authorization not yet read: it is said
+    outside the Gather, so only the question that follows takes a key."""
+    log = line.call(signed_in(LUIS, LUIS_DOB, lang="2") + ["1", "1"] + bank() + ["hangup"])
+    question = next(p for p in log.gather_prompts() if "Para autorizar este débito" in p)
+    assert "único débito ACH" not in question  # said before the Gather, not inside it
+    assert "usted, Luis Ortega, autoriza al Massachusetts Health Connector" in log.spoken
+    assert "llame al uno, ocho siete siete, seis dos tres, seis siete seis cinco" in log.spoken
+    assert "the Massachusetts" not in log.spoken
+
+
+def test_the_card_read_back_is_heard_before_the_key_counts(line: Line) -> None:
+    log = line.call(signed_in(ANA, ANA_DOB) + ["1", "1", "1"] + card() + ["hangup"])
+    question = next(p for p in log.gather_prompts() if "To confirm, press 1." in p)
+    assert "You are paying" not in question and "You are paying" in log.spoken

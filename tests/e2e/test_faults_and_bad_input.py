@@ -230,3 +230,35 @@ def test_a_number_that_tried_ten_unknown_ids_today_gets_only_a_representative(li
     assert "date of birth" not in log.spoken
     other = line.call(["1", f"{ANA}#", "hangup"])  # another number is not held back
     assert "enter your date of birth" in other.spoken
+
+
+def test_pound_alone_at_a_menu_is_a_wrong_choice_not_silence(line: Line) -> None:
+    log = line.call(["#", "hangup"])
+    assert "Sorry, that is not one of the choices." in log.spoken
+    assert "did not hear anything" not in log.spoken
+
+
+def test_silence_at_the_greeting_does_not_repeat_the_welcome(line: Line) -> None:
+    log = line.call(["", "hangup"])
+    assert log.spoken.count("Welcome to Health Connector premium payments.") == 1
+    assert log.spoken.count("For English, press 1.") == 2
+
+
+def test_zero_as_an_amount_is_an_amount_not_a_transfer(line: Line) -> None:
+    log = line.call(signed_in(ANA, ANA_DOB) + ["1", "1", "2", "0#", "hangup"])
+    assert "The amount must be more than zero." in log.spoken
+    assert not log.transfers
+
+
+def test_a_birth_date_keyed_at_the_representative_offer_is_not_a_transfer(line: Line) -> None:
+    wrong = "01011990#"
+    log = line.call(["1", f"{ANA}#", wrong, wrong, wrong, f"{ANA_DOB}#", "hangup"])
+    assert "To speak with a representative, press 0." in log.spoken
+    assert not log.transfers
+    assert "Sorry, that is not one of the choices." in log.said_after(6)
+
+
+def test_fixed_length_answers_end_without_waiting_for_pound(line: Line) -> None:
+    log = line.call(signed_in(ANA, ANA_DOB) + ["hangup"])
+    lengths = [gather.num_digits for gather in log.gathers]
+    assert lengths[:3] == [1, 12, 8]  # language menu, Subscriber ID, date of birth

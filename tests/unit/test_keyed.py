@@ -108,8 +108,7 @@ def test_security_code() -> None:
 
 def test_zip() -> None:
     assert parse_zip("02108") == "02108"
-    assert parse_zip("021081234") == "02108"
-    for bad in ["0210", "021081", "02108123", "0210812345", "0210*"]:
+    for bad in ["0210", "021081", "021081234", "0210812345", "0210*"]:
         assert code_of(lambda bad=bad: parse_zip(bad)) == "length"
 
 
