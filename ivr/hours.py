@@ -8,11 +8,10 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
-from ivr.speech import check_language, say_date, say_time
+from ivr.speech import check_language, say_moment
 
 # Long enough for any real calendar; stops a misconfigured one from looping forever.
 _MAX_DAYS_AHEAD = 366
-_RELATIVE_DAYS = {"en": ("today", "tomorrow"), "es": ("hoy", "mañana")}
 
 
 class BusinessHours:
@@ -71,12 +70,4 @@ class BusinessHours:
     def say_next_opening(self, now: datetime, lang: str) -> str:
         """en "Monday, November thirtieth, at eight a.m." or "tomorrow at eight a.m."."""
         check_language(lang)
-        today = self.local(now).date()
-        opening = self.next_opening(now)
-        at_time = say_time(opening, lang)
-        days_away = (opening.date() - today).days
-        at = "at" if lang == "en" else "a"
-        if days_away < len(_RELATIVE_DAYS[lang]):
-            return f"{_RELATIVE_DAYS[lang][days_away]} {at} {at_time}"
-        on_day = say_date(opening.date(), lang, today)
-        return f"{on_day}, at {at_time}" if lang == "en" else f"el {on_day}, a {at_time}"
+        return say_moment(self.next_opening(now), lang, self.local(now).date())

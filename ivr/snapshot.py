@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from payments.domain.values import AccountSummary, PlanStatus, PlanSummary
+from payments.domain.values import AccountSummary, BillDue, PlanStatus, PlanSummary
 
 _DATES = ("due_date", "coverage_month", "coverage_start", "paid_through")
 _MONEY = ("balance", "past_due")
@@ -49,6 +49,15 @@ def _dump_plan(plan: PlanSummary) -> dict[str, Any]:
     for name in _DATES:
         value = getattr(plan, name)
         data[name] = value.isoformat() if value else None
+    data["bills"] = [
+        {
+            "amount": str(bill.amount),
+            "due": bill.due_date.isoformat(),
+            "month": bill.coverage_month.isoformat(),
+            "past_due": bill.past_due,
+        }
+        for bill in plan.bills
+    ]
     return data
 
 
@@ -57,4 +66,13 @@ def _load_plan(data: dict[str, Any]) -> PlanSummary:
     values["status"] = PlanStatus(data["status"])
     values.update({name: Decimal(data[name]) for name in _MONEY})
     values.update({name: date.fromisoformat(data[name]) if data[name] else None for name in _DATES})
+    values["bills"] = tuple(
+        BillDue(
+            amount=Decimal(bill["amount"]),
+            due_date=date.fromisoformat(bill["due"]),
+            coverage_month=date.fromisoformat(bill["month"]),
+            past_due=bill["past_due"],
+        )
+        for bill in data.get("bills", [])
+    )
     return PlanSummary(**values)

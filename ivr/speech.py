@@ -30,6 +30,31 @@ _MONEY_JOIN = {"en": " and ", "es": " con "}
 _APOCOPE = {"uno": "un", "veintiuno": "veintiún"}
 _ES_MULTIPLIERS = ("mil", "millón", "millones", "billón", "billones")
 _CHARACTER_GROUP = 4
+_RELATIVE_DAYS = {"en": ("today", "tomorrow"), "es": ("hoy", "mañana")}
+# A word for each letter, so a letter heard on a bad line can be written down right.
+_LETTER_WORDS = {
+    "en": dict(
+        zip(
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+            (
+                "Apple Boston Charlie David Edward Frank George Henry Ida John King Lincoln Mary "
+                "Nancy Ocean Peter Queen Robert Sam Thomas Union Victor William X-ray Yellow Zebra"
+            ).split(),
+            strict=True,
+        )
+    ),
+    "es": dict(
+        zip(
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+            (
+                "Amor Barco Casa Dedo Elefante Foca Gato Honduras Isla Jamón kilo Luna Mamá "
+                "Navarra Oso Papá queso Roma Sol Toro Uva Valencia Washington xilófono yate zapato"
+            ).split(),
+            strict=True,
+        )
+    ),
+}
+_LETTER_AS = {"en": "{letter} as in {word}", "es": "{letter} de {word}"}
 
 
 def check_language(lang: str) -> str:
@@ -98,24 +123,56 @@ def _day_of_month(day: int, lang: str) -> str:
 
 
 def say_date(d: date, lang: str, today: date | None = None) -> str:
-    """en "Monday, November twenty-third", es "lunes, veintitrés de noviembre".
+    """en "Monday, November twenty-third", es "lunes veintitrés de noviembre".
 
     The year is added only when `today` is given and falls in another year.
     """
     check_language(lang)
-    weekday, month = _WEEKDAYS[lang][d.weekday()], _MONTHS[lang][d.month - 1]
-    day = _day_of_month(d.day, lang)
+    weekday = _WEEKDAYS[lang][d.weekday()]
+    separator = ", " if lang == "en" else " "
+    return f"{weekday}{separator}{_month_day(d, lang, today)}"
+
+
+def _month_day(d: date, lang: str, today: date | None) -> str:
+    """en "November twenty-third", es "veintitrés de noviembre" (with the year if not today's)."""
+    month, day = _MONTHS[lang][d.month - 1], _day_of_month(d.day, lang)
     show_year = today is not None and today.year != d.year
     if lang == "en":
-        year = f", {say_year(d.year, lang)}" if show_year else ""
-        return f"{weekday}, {month} {day}{year}"
-    year = f" de {say_year(d.year, lang)}" if show_year else ""
-    return f"{weekday}, {day} de {month}{year}"
+        return f"{month} {day}" + (f", {say_year(d.year, lang)}" if show_year else "")
+    return f"{day} de {month}" + (f" de {say_year(d.year, lang)}" if show_year else "")
 
 
-def say_month(d: date, lang: str) -> str:
-    """A coverage month: en "December twenty twenty-six", es "diciembre de dos mil veintiséis"."""
+def say_when(d: date, lang: str, today: date | None) -> str:
+    """A day something happens, ready to follow a verb: en "today, November twenty-third",
+    "tomorrow, ...", "on Monday, November thirtieth"; es "hoy, veintitrés de noviembre",
+    "mañana, ...", "el lunes treinta de noviembre"."""
     check_language(lang)
+    ahead = (d - today).days if today is not None else None
+    if ahead in (0, 1):
+        return f"{_RELATIVE_DAYS[lang][ahead]}, {_month_day(d, lang, today)}"
+    return ("on " if lang == "en" else "el ") + say_date(d, lang, today)
+
+
+def say_moment(moment: datetime, lang: str, today: date) -> str:
+    """A day and time, in the moment's own time zone: en "tomorrow at three fifteen p.m.",
+    "on Monday, November thirtieth, at eight a.m."; es "mañana a las tres y cuarto de la
+    tarde", "el lunes treinta de noviembre, a las ocho de la mañana"."""
+    check_language(lang)
+    at_time, day = say_time(moment, lang), moment.date()
+    ahead = (day - today).days
+    at = "at" if lang == "en" else "a"
+    if ahead in (0, 1):
+        return f"{_RELATIVE_DAYS[lang][ahead]} {at} {at_time}"
+    on_day = ("on " if lang == "en" else "el ") + say_date(day, lang, today)
+    return f"{on_day}, {at} {at_time}"
+
+
+def say_month(d: date, lang: str, today: date | None = None) -> str:
+    """A coverage month: en "December twenty twenty-six", es "diciembre de dos mil veintiséis";
+    only the month's name when `today` is in the same year."""
+    check_language(lang)
+    if today is not None and today.year == d.year:
+        return _MONTHS[lang][d.month - 1]
     joiner = " " if lang == "en" else " de "
     return f"{_MONTHS[lang][d.month - 1]}{joiner}{say_year(d.year, lang)}"
 
@@ -123,11 +180,13 @@ def say_month(d: date, lang: str) -> str:
 def _say_key(char: str, lang: str) -> str:
     if char.isdigit():
         return cardinal(int(char), lang)
-    return char.upper()
+    letter = char.upper()
+    return _LETTER_AS[lang].format(letter=letter, word=_LETTER_WORDS[lang][letter])
 
 
 def say_characters(code: str, lang: str) -> str:
-    """Spell a code: en "K, seven, M, three. A, F, nine, X" (a pause every four characters).
+    """Spell a code, a word for each letter and a pause every four characters:
+    en "K as in King, seven, M as in Mary, three. ...", es "K de kilo, siete, ...".
 
     Hyphens and spaces in the code are skipped; other non-alphanumerics raise ValueError.
     """

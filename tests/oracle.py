@@ -42,8 +42,8 @@ REFUSED = (
     "No pudimos aceptar esos datos de pago.",
     "so this payment was not made.",
     "así que no se hizo este pago.",
-    "no more cards or bank accounts can be tried",
-    "no se pueden intentar más tarjetas",
+    "no more payment attempts can be made",
+    "no se pueden hacer más intentos de pago",
     "the payment details you entered have been cleared",
     "borramos los datos de pago que ingresó",
 )

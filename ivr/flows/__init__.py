@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from ivr.flows import capture, heard, member, payment
+from ivr.flows import account, capture, heard, member, payment
 from ivr.flows.base import Step
 
 STEPS: dict[str, Step] = {
-    step.name: step for step in member.STEPS + payment.STEPS + capture.STEPS + heard.STEPS
+    step.name: step
+    for step in member.STEPS + account.STEPS + payment.STEPS + capture.STEPS + heard.STEPS
 }

@@ -25,6 +25,20 @@ class Day:
 
 
 @dataclass(frozen=True)
+class When:
+    """A day something happens, ready to follow a verb: "today, ...", "on Monday, ..."."""
+
+    value: date
+
+
+@dataclass(frozen=True)
+class Moment:
+    """A day and a time: "tomorrow at three fifteen p.m." (in Massachusetts time)."""
+
+    value: datetime
+
+
+@dataclass(frozen=True)
 class Month:
     value: date
 

@@ -4,30 +4,26 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from ivr.flows.account import summary_lines
 from ivr.flows.base import (
     Ask,
-    Chars,
-    Day,
     Digits,
     Go,
     Hangup,
     Input,
     Line,
-    Money,
-    Month,
+    Moment,
     Opening,
     Outcome,
     Retry,
     Step,
-    Term,
     Transfer,
     line,
-    menu,
     value,
 )
 from ivr.keyed import InputError, parse_birth_date, parse_subscriber_id
 from payments.domain.limits import UNKNOWN_IDS_PER_CALL
-from payments.domain.values import Channel, PlanStatus, PlanSummary, VerifyResult
+from payments.domain.values import Channel, VerifyResult
 
 
 def _greeting_ask(ctx) -> Ask:
@@ -100,8 +96,7 @@ def _identified(ctx, subscriber_id: str, locked_until: datetime | None) -> Outco
 def _locked(ctx, until: datetime) -> Outcome:
     ctx.state.pop("sub", None)
     ctx.state["resume"] = "subscriber_id"
-    day = ctx.services.hours.local(until).date()
-    return Go("offer_agent", (line("verify.locked", until=Day(day)),))
+    return Go("offer_agent", (line("verify.locked", until=Moment(until)),))
 
 
 def _birth_date(ctx, keys: str) -> Outcome:
@@ -117,80 +112,28 @@ def _birth_date(ctx, keys: str) -> Outcome:
     ctx.state["verified"] = True
     ctx.remember_account(verification.account)
     ctx.state["home"] = "main_menu"
-    return Go(
-        "main_menu", (line("verify.thanks", name=ctx.account.first_name),) + summary_lines(ctx)
-    )
+    said = (line("verify.thanks", name=ctx.account.first_name),) + _language_on_file(ctx)
+    return Go("main_menu", said + summary_lines(ctx))
 
 
-def plan_lines(plan: PlanSummary, autopay: bool = False) -> tuple[Line, ...]:
-    kind = Term(f"kind.{plan.kind}")
-    if plan.status is PlanStatus.TERMINATED:
-        return (line("summary.terminated", kind=kind),)
-    if plan.status is PlanStatus.PENDING and plan.balance > 0:
-        lines = (
-            line(
-                "summary.pending",
-                kind=kind,
-                amount=Money(plan.balance),
-                due=Day(plan.due_date),
-                start=Day(plan.coverage_start),
-            ),
-        )
-    elif plan.balance > 0:
-        lines = (
-            line(
-                "summary.due",
-                kind=kind,
-                amount=Money(plan.balance),
-                due=Day(plan.due_date),
-                month=Month(plan.coverage_month),
-            ),
-        )
-        if plan.past_due > 0:
-            lines += (line("summary.past_due", amount=Money(plan.past_due)),)
-    elif plan.paid_through:
-        lines = (line("summary.paid_through", kind=kind, through=Day(plan.paid_through)),)
-    else:
-        lines = (line("summary.nothing_due", kind=kind),)
-    return lines + ((line("summary.no_autopay", kind=kind),) if autopay else ())
+def _language_on_file(ctx) -> tuple[Line, ...]:
+    """A caller recognised by caller ID and verified goes on in the member's language."""
+    language = ctx.account.language
+    if ctx.state.get("phone_match") != ctx.state["sub"] or language == ctx.lang:
+        return ()
+    ctx.state["lang"] = language
+    return (line("language.switched"),)
 
 
-def summary_lines(ctx, autopay: bool = False) -> tuple[Line, ...]:
-    lines: tuple[Line, ...] = ()
-    for plan in ctx.account.plans:
-        lines += plan_lines(plan, autopay)
-    return lines
+def _offer_agent_ask(ctx) -> Ask:
+    """A representative, or another try; when they are closed, when to call and the try.
 
-
-def _main_menu(ctx, keys: str) -> Outcome:
-    targets = {"1": "choose_plan", "2": "balance", "3": "recent_payments"}
-    if keys not in targets:
-        return Retry((line("error.choice"),))
-    return Go(targets[keys])
-
-
-def _balance(ctx) -> Outcome:
-    ctx.refresh_account()
-    return Go("main_menu", summary_lines(ctx, autopay=True))
-
-
-def _recent_payments(ctx) -> Outcome:
-    payments = ctx.payments.recent_payments(ctx.state["sub"], limit=3)
-    if not payments:
-        return Go("main_menu", (line("payments.none"),))
-    lines = tuple(
-        line(
-            f"payments.item.{p.status}",
-            amount=Money(p.amount),
-            day=Day(p.created_at.date()),
-            kind=Term(f"kind.{p.kind}"),
-            method=Term(f"method.{p.method}"),
-            last4=Digits(p.last4),
-            confirmation=Chars(p.confirmation),
-        )
-        for p in payments
-    )
-    return Go("main_menu", lines)
+    Lenient: a caller may key a date of birth here, and its leading 0 must not transfer them.
+    """
+    if ctx.services.hours.is_open(ctx.now()):
+        return Ask((line("offer_agent.ask"),), Input.MENU, lenient=True)
+    closed = line("agent.closed", opening=Opening(ctx.now()))
+    return Ask((closed, line("offer_agent.try_again")), Input.MENU, lenient=True)
 
 
 def _offer_agent(ctx, keys: str) -> Outcome:
@@ -205,9 +148,6 @@ STEPS = (
     Step("use_phone_account", ask=_phone_account_ask, handle=_phone_account),
     Step("subscriber_id", ask=value("subscriber_id.ask", (12, 12)), handle=_subscriber_id),
     Step("birth_date", ask=value("birth_date.ask", (8, 8), sensitive=True), handle=_birth_date),
-    Step("main_menu", ask=menu("main_menu.ask"), handle=_main_menu),
-    Step("balance", enter=_balance),
-    Step("recent_payments", enter=_recent_payments),
-    Step("offer_agent", ask=menu("offer_agent.ask", lenient=True), handle=_offer_agent),
+    Step("offer_agent", ask=_offer_agent_ask, handle=_offer_agent),
     Step("agent_only", enter=_agent_only),
 )

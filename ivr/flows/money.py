@@ -6,27 +6,59 @@ whole call's payments when it ends, when a payment is cancelled, or when somethi
 from __future__ import annotations
 
 import logging
+from decimal import Decimal
 
-from ivr.flows.base import Chars, Day, Line, Money, Term, line
-from payments.domain.values import CallPayment, PaymentOutcome, PaymentStatus
+from ivr.flows.base import Chars, Day, Line, Money, Month, Term, When, line
+from payments.domain.values import (
+    BillDue,
+    CallPayment,
+    PaymentOutcome,
+    PaymentStatus,
+    PlanStatus,
+    PlanSummary,
+)
 
 log = logging.getLogger(__name__)
 
 
-def result_lines(outcome: PaymentOutcome) -> tuple[Line, ...]:
-    """What the caller hears about a payment the processor has answered."""
+def result_lines(outcome: PaymentOutcome, method: str) -> tuple[Line, ...]:
+    """What the caller hears about a payment the processor has answered (by card or bank)."""
     if outcome.charged:
         lines = [line("result.approved", confirmation=Chars(outcome.confirmation or ""))]
         if outcome.coverage_start:
             lines.append(line("result.coverage_starts", start=Day(outcome.coverage_start)))
         elif outcome.paid_through and outcome.remaining_balance == 0:
             lines.append(line("result.paid_through", through=Day(outcome.paid_through)))
-        if outcome.remaining_balance > 0:
-            lines.append(line("result.remaining", amount=Money(outcome.remaining_balance)))
+        if outcome.plan is not None:
+            lines += left_owing(outcome.plan, outcome.plan.bills, "result.still")
         return tuple(lines)
     reason = outcome.decline_reason.value if outcome.decline_reason else "generic"
     key = "result.failed" if outcome.status is PaymentStatus.FAILED else f"result.declined.{reason}"
+    if key == "result.declined.generic":
+        key += f".{method}"  # the card's issuer, or the bank: whoever said no
     return (line(key), line("result.not_charged"))
+
+
+def left_owing(plan: PlanSummary, left: tuple[BillDue, ...], prefix: str) -> tuple[Line, ...]:
+    """What is still owed on `plan` once its bills stand as `left`, said as it is: what is past
+    due and that coverage is at risk; a first bill that must be paid in full before coverage
+    starts; or the next amount due and when. Nothing when nothing is left."""
+    if not left:
+        return ()
+    past_due = sum((bill.amount for bill in left if bill.past_due), Decimal("0.00"))
+    if past_due > 0:
+        return (line(f"{prefix}_past_due", amount=Money(past_due)),)
+    first = left[0]
+    amount, due, month = Money(first.amount), When(first.due_date), Month(first.coverage_month)
+    if plan.status is PlanStatus.PENDING:
+        return (line(f"{prefix}_binder", amount=amount, due=due),)
+    return (line(f"{prefix}_due", amount=amount, due=due, month=month),)
+
+
+def methods_term(ctx) -> Term:
+    """The payment methods this line takes, as words: "card", "bank account", or both."""
+    card, bank = ctx.settings.card_enabled, ctx.settings.bank_enabled
+    return Term("method.card_or_bank" if card and bank else f"method.{'card' if card else 'bank'}")
 
 
 def late_news(outcome: PaymentOutcome) -> tuple[Line, ...]:

@@ -20,6 +20,7 @@ from ivr.flows.base import (
     menu,
     value,
 )
+from ivr.flows.money import left_owing, methods_term
 from ivr.flows.submit import (
     PROCESSING,
     answer_readback,
@@ -30,6 +31,7 @@ from ivr.flows.submit import (
     submit,
 )
 from ivr.keyed import InputError, parse_amount
+from payments.domain.plans import left_after
 
 
 def _choose_plan_enter(ctx) -> Outcome | None:
@@ -63,7 +65,8 @@ def _choose_amount_ask(ctx) -> Ask:
     lines: tuple[Line, ...] = ()
     if plan.coverage_start:
         lines += (line("pay.binder_start", start=Day(plan.coverage_start)),)
-    return Ask(lines + (line("pay.amount_choice", amount=Money(plan.balance)),), Input.MENU)
+    choice = line("pay.amount_choice", amount=Money(plan.balance), kind=Term(f"kind.{plan.kind}"))
+    return Ask((*lines, choice), Input.MENU)
 
 
 def _choose_amount(ctx, keys: str) -> Outcome:
@@ -102,9 +105,9 @@ def _choose_method(ctx, keys: str) -> Outcome:
 
 
 def _partial_warning(ctx) -> tuple[Line, ...]:
-    if chosen_amount(ctx) < chosen_plan(ctx).balance:
-        return (line("pay.partial_warning"),)
-    return ()
+    """What a partial payment leaves owing, said as it is (past due first)."""
+    plan = chosen_plan(ctx)
+    return left_owing(plan, left_after(plan.bills, chosen_amount(ctx)), "pay.left")
 
 
 def _confirm_card_ask(ctx) -> Ask:
@@ -118,7 +121,8 @@ def _confirm_card_ask(ctx) -> Ask:
     )
     # Heard in full before the key counts: a key pressed early, or one typed past a field
     # that filled up, must not confirm a payment the caller has not heard.
-    return Ask((line("confirm.choice"),), Input.MENU, heard_first=(summary, *_partial_warning(ctx)))
+    choice = line("confirm.choice", method=methods_term(ctx))
+    return Ask((choice,), Input.MENU, heard_first=(summary, *_partial_warning(ctx)))
 
 
 def _confirm_enter(ctx) -> None:
@@ -146,6 +150,10 @@ def _result(ctx, keys: str) -> Outcome:
     return Retry((line("error.choice"),))
 
 
+def _retry_ask(ctx) -> Ask:
+    return Ask((line("pay.retry_choice", method=methods_term(ctx)),), Input.MENU)
+
+
 def _retry_payment(ctx, keys: str) -> Outcome:
     if keys == "1":
         return Go("choose_method")
@@ -167,5 +175,5 @@ STEPS = (
     Step("confirm_payment", enter=_confirm_enter, ask=_confirm_card_ask, handle=_confirm),
     Step(PROCESSING, poll=poll_payment),
     Step("payment_result", ask=_result_ask, handle=_result),
-    Step("retry_payment", ask=menu("pay.retry_choice"), handle=_retry_payment),
+    Step("retry_payment", ask=_retry_ask, handle=_retry_payment),
 )

@@ -127,7 +127,7 @@ def told(ctx, outcome: PaymentOutcome) -> Outcome:
     """Tell an answered payment's truth and move on."""
     ctx.state.pop("processing", None)
     ctx.refresh_account()
-    said = result_lines(outcome)
+    said = result_lines(outcome, ctx.state.get("method", "card"))
     if outcome.charged:
         ctx.state["result"] = {"confirmation": outcome.confirmation}
         return Go("payment_result", said)

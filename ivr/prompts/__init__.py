@@ -14,7 +14,19 @@ from importlib import resources
 from typing import Any
 
 from ivr import speech
-from ivr.flows.base import Chars, Day, Digits, Line, Money, Month, Opening, PhoneNumber, Term
+from ivr.flows.base import (
+    Chars,
+    Day,
+    Digits,
+    Line,
+    Moment,
+    Money,
+    Month,
+    Opening,
+    PhoneNumber,
+    Term,
+    When,
+)
 from ivr.hours import BusinessHours
 
 LANGUAGES = ("en", "es")
@@ -67,8 +79,13 @@ class Catalog:
                 return speech.say_money(amount, lang)
             case Day(day):
                 return speech.say_date(day, lang, today)
+            case When(day):
+                return speech.say_when(day, lang, today)
+            case Moment(moment):
+                local = self._hours.local(moment)
+                return speech.say_moment(local, lang, today or local.date())
             case Month(month):
-                return speech.say_month(month, lang)
+                return speech.say_month(month, lang, today)
             case Chars(code):
                 return speech.say_characters(code, lang)
             case Digits(digits):

@@ -1,11 +1,16 @@
-"""Confirmation numbers that are easy to say and hear over the phone."""
+"""Confirmation numbers a caller can hear right and write down.
+
+Letters that rhyme on a phone line (B, C, D, E, G, P, T, V, Z; A, J, K; F, S, X; I, Y; M, N;
+Q, U, W) are all left out but one of each kind, and so are letters that look like digits (O, I,
+L, B, S, Z) and the digits 0 and 1. Each letter is spoken with a word ("K as in King"), in groups
+of four (ivr.speech.say_characters).
+"""
 
 from __future__ import annotations
 
 import secrets
 
-# No 0/O, 1/I/L, 8/B, 5/S, 2/Z, nor G/Q/U/V that sound or look alike on a bad line.
-ALPHABET = "34679ACDEFHJKMNPRTWXY"
+ALPHABET = "23456789HKRWXY"
 LENGTH = 8
 
 

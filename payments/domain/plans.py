@@ -22,7 +22,7 @@ from payments.domain.billing import (
 )
 from payments.domain.errors import AmountNotAllowed
 from payments.domain.money import ZERO, cents, format_amount
-from payments.domain.values import PlanStatus, PlanSummary
+from payments.domain.values import BillDue, PlanStatus, PlanSummary
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,22 @@ def summarize(plan: PlanAccount, today: date) -> PlanSummary:
         past_due=past_due_total(plan.bills, today) if plan.payable else ZERO,
         coverage_start=_start_if_paid(plan, today),
         paid_through=paid_through(plan.bills, plan.coverage_start),
+        bills=tuple(
+            BillDue(bill.open_amount, bill.due_date, bill.period, bill.is_past_due(today))
+            for bill in due
+        ),
     )
+
+
+def left_after(bills: tuple[BillDue, ...], amount: Decimal) -> tuple[BillDue, ...]:
+    """The open bills once `amount` is paid against them, oldest first."""
+    left: list[BillDue] = []
+    for bill in bills:
+        share = min(bill.amount, amount)
+        amount -= share
+        if bill.amount > share:
+            left.append(replace(bill, amount=cents(bill.amount - share)))
+    return tuple(left)
 
 
 def _start_if_paid(plan: PlanAccount, today: date) -> date | None:

@@ -78,6 +78,16 @@ class Identification:
 
 
 @dataclass(frozen=True)
+class BillDue:
+    """An open bill as the caller hears it."""
+
+    amount: Decimal  # still open
+    due_date: date
+    coverage_month: date  # first day of the month it pays for
+    past_due: bool
+
+
+@dataclass(frozen=True)
 class PlanSummary:
     plan_id: str
     kind: str  # "health" | "dental"
@@ -90,6 +100,7 @@ class PlanSummary:
     past_due: Decimal  # open amount of invoices whose due date has passed
     coverage_start: date | None  # pending plan: start date if paid in full today
     paid_through: date | None  # last day of the last month paid in full
+    bills: tuple[BillDue, ...] = ()  # open bills, oldest (and so past due) first
 
 
 @dataclass(frozen=True)
@@ -144,6 +155,7 @@ class PaymentOutcome:
     remaining_balance: Decimal
     coverage_start: date | None  # set when this payment activated a pending plan
     paid_through: date | None
+    plan: PlanSummary | None = None  # the plan as it stands after this payment
 
     @property
     def charged(self) -> bool:

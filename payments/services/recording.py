@@ -163,4 +163,5 @@ def outcome_of(payment: Mapping[str, Any], plan: PlanAccount, today: date) -> Pa
         remaining_balance=summary.balance,
         coverage_start=payment["activated_coverage_start"],
         paid_through=summary.paid_through,
+        plan=summary,
     )

@@ -35,8 +35,10 @@ def test_ana_pays_her_health_premium_by_card(line: Line) -> None:
     log = line.call(script)
 
     spoken = log.spoken
-    assert "forty-five dollars is due on Monday, November twenty-third" in spoken
-    assert "for coverage in December twenty twenty-six" in spoken
+    assert (
+        "For your health plan, forty-five dollars is due on Monday, November twenty-third, "
+        "for coverage in December." in spoken
+    )
     assert "Visa card ending in four, two, four, two" in spoken
     assert "Your payment was approved. Your confirmation number is" in spoken
     assert log.ended_by == "server-hangup"
@@ -96,11 +98,19 @@ def test_two_plans_are_offered_separately(line: Line) -> None:
     assert payment.kind == "dental" and payment.amount == Decimal("32.00")
 
 
-def test_partial_payment_warns_that_coverage_stays_at_risk(line: Line) -> None:
+def test_a_partial_payment_says_what_it_leaves_owing(line: Line) -> None:
     script = signed_in(ANA, ANA_DOB) + ["1", "1", "2", "20*50#"] + card() + ["1", "3"]
     log = line.call(script)
-    assert "Your coverage stays at risk until the amount due is paid in full." in log.spoken
-    assert "A balance of twenty-four dollars and fifty cents remains." in log.spoken
+    left = "twenty-four dollars and fifty cents"
+    assert (
+        f"After this payment, {left} will still be due on Monday, November twenty-third, "
+        "for coverage in December." in log.spoken
+    )
+    assert (
+        f"{left} is still due on Monday, November twenty-third, for coverage in December."
+        in log.spoken.replace("Twenty", "twenty")
+    )
+    assert "at risk" not in log.spoken  # nothing is past due: saying so would be untrue
     assert line.payments.recent_payments(ANA)[0].amount == Decimal("20.50")
 
 
@@ -118,9 +128,14 @@ def test_binder_payment_tells_the_start_date_and_activates(line: Line) -> None:
     assert plan.status.value == "active"
 
 
-def test_past_due_is_named(line: Line) -> None:
+def test_each_bill_is_told_with_its_own_amount_date_and_month_past_due_first(line) -> None:
     log = line.call(signed_in(JAMES, JAMES_DOB) + ["hangup"])
-    assert "is past due. Your coverage is at risk until it is paid in full." in log.spoken
+    assert (
+        "For your health plan, sixty-eight dollars for November was due on Friday, October "
+        "twenty-third, and is past due.\n"
+        "Then sixty-eight dollars is due on Monday, November twenty-third, for coverage in "
+        "December.\nYour coverage is at risk until what is past due is paid." in log.spoken
+    )
 
 
 def test_nothing_due(line: Line) -> None:

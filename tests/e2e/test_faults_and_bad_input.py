@@ -95,7 +95,7 @@ def test_outside_business_hours_the_caller_is_told_when_to_call(make_line) -> No
 
     line = make_line(datetime(2026, 11, 25, 19, 0, tzinfo=EASTERN))  # evening before Thanksgiving
     log = line.call(["1", "0", "hangup"])
-    assert "Please call back Friday, November twenty-seventh, at eight a.m." in log.spoken
+    assert "Please call back on Friday, November twenty-seventh, at eight a.m." in log.spoken
     assert not log.transfers
     assert "Enter your 12-digit Subscriber ID" in log.said_after(3)
 

@@ -52,7 +52,7 @@ def test_health_then_dental_in_one_call(line: Line) -> None:
     script += ["1", "1", "1"] + card() + ["1", "3"]  # back at the menu: the dental plan is left
     log = line.call(script)
     assert log.spoken.count("Your payment was approved.") == 2
-    assert "To pay the full thirty-two dollars, press 1." in log.spoken
+    assert "To pay your dental plan's thirty-two dollars in full, press 1." in log.spoken
     assert_records_match_the_processor(line, ANA, log.spoken)
     assert [p.balance for p in line.payments.account_summary(ANA).plans] == [0, 0]
 
@@ -63,7 +63,7 @@ def test_the_same_amount_twice_in_one_call_is_two_payments(line: Line) -> None:
     first, second = approved_confirmations(line, LUIS)
     assert first != second
     assert log.spoken.count("Your payment was approved.") == 2
-    assert "A balance of two hundred twelve dollars and fifty cents remains." in log.spoken
+    assert "two hundred twelve dollars and fifty cents is still due" in log.spoken
     assert_records_match_the_processor(line, LUIS, log.spoken)
 
 
@@ -198,6 +198,6 @@ def test_three_declines_in_a_call_then_only_a_representative(line: Line) -> None
     script = signed_in(ANA, ANA_DOB) + ["1", "1", "1"] + declined + retry
     script += card(DECLINED) + ["1"] + retry + card(DECLINED) + ["1"]
     log = line.call(script + ["1", "1", "1", "1", "hangup"])  # try to pay once more
-    assert log.spoken.count("Your payment was declined by the card issuer") == 3
-    assert "no more cards or bank accounts can be tried in this call" in log.spoken
+    assert log.spoken.count("Your payment was declined by your card issuer.") == 3
+    assert "no more payment attempts can be made in this call" in log.spoken
     assert line.statuses(ANA) == ["declined"] * 3  # nothing more reached the processor

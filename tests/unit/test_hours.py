@@ -104,15 +104,15 @@ def test_invalid_hours_are_refused(open_hour: int, close_hour: int) -> None:
     [
         (
             ny(2026, 11, 27, 18, 0),
-            "Monday, November thirtieth, at eight a.m.",
-            "el lunes, treinta de noviembre, a las ocho de la mañana",
+            "on Monday, November thirtieth, at eight a.m.",
+            "el lunes treinta de noviembre, a las ocho de la mañana",
         ),
         (ny(2026, 11, 30, 7, 0), "today at eight a.m.", "hoy a las ocho de la mañana"),
         (ny(2026, 11, 30, 18, 5), "tomorrow at eight a.m.", "mañana a las ocho de la mañana"),
         (
             ny(2026, 12, 31, 19, 0),
-            "Monday, January fourth, twenty twenty-seven, at eight a.m.",
-            "el lunes, cuatro de enero de dos mil veintisiete, a las ocho de la mañana",
+            "on Monday, January fourth, twenty twenty-seven, at eight a.m.",
+            "el lunes cuatro de enero de dos mil veintisiete, a las ocho de la mañana",
         ),
     ],
 )

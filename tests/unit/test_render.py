@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from ivr.config import Settings
 from ivr.engine import Turn
-from ivr.flows.base import Ask, Hangup, Input, Money, Transfer, line
+from ivr.flows.base import Ask, Hangup, Input, Money, Term, Transfer, line
 from ivr.hours import BusinessHours
 from ivr.prompts import LANGUAGES, Catalog
 from ivr.render import Renderer, Rendering
@@ -22,7 +22,7 @@ def render(turn: Turn, relay: bool = False, silences: int = 0, lang: str = "en")
     return ET.fromstring(renderer.render(turn, Rendering(lang, relay, 7, silences, TODAY)))
 
 
-MENU = Turn((line("pay.nothing_due"),), Ask((line("main_menu.ask"),), Input.MENU))
+MENU = Turn((line("pay.nothing_due"),), Ask((line("main_menu.balance"),), Input.MENU))
 
 
 def test_voice_menu_gathers_one_key_then_redirects_on_silence() -> None:
@@ -44,12 +44,13 @@ def test_relay_gathers_accept_speech_wait_longer_and_longer() -> None:
     assert first.attrib["timeout"] == "35" and int(later.attrib["timeout"]) > 35
     assert (
         first.findall("Say")[-1].text
-        == "Press 1 to pay. Press 2 for balance. Press 3 for recent payments."
+        == "Press 2 for balance."
     )
 
 
 def test_spanish_money_and_voice() -> None:
-    turn = Turn((), Ask((line("pay.amount_choice", amount=Money(Decimal("412.50"))),), Input.MENU))
+    choice = line("pay.amount_choice", amount=Money(Decimal("412.50")), kind=Term("kind.health"))
+    turn = Turn((), Ask((choice,), Input.MENU))
     say = render(turn, lang="es").find("Gather/Say")
     assert say.attrib["language"] == "es-US"
     assert "cuatrocientos doce dólares con cincuenta centavos" in say.text

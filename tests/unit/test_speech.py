@@ -13,6 +13,7 @@ from ivr.speech import (
     say_money,
     say_month,
     say_time,
+    say_when,
     word_count,
 )
 
@@ -102,10 +103,10 @@ def test_unknown_language_is_refused() -> None:
 @pytest.mark.parametrize(
     ("d", "en", "es"),
     [
-        (date(2026, 11, 23), "Monday, November twenty-third", "lunes, veintitrés de noviembre"),
-        (date(2026, 12, 1), "Tuesday, December first", "martes, primero de diciembre"),
-        (date(2026, 5, 21), "Thursday, May twenty-first", "jueves, veintiuno de mayo"),
-        (date(2026, 12, 2), "Wednesday, December second", "miércoles, dos de diciembre"),
+        (date(2026, 11, 23), "Monday, November twenty-third", "lunes veintitrés de noviembre"),
+        (date(2026, 12, 1), "Tuesday, December first", "martes primero de diciembre"),
+        (date(2026, 5, 21), "Thursday, May twenty-first", "jueves veintiuno de mayo"),
+        (date(2026, 12, 2), "Wednesday, December second", "miércoles dos de diciembre"),
     ],
 )
 def test_say_date_without_year(d: date, en: str, es: str) -> None:
@@ -118,7 +119,7 @@ def test_say_date_without_year(d: date, en: str, es: str) -> None:
 def test_say_date_adds_the_year_when_it_differs() -> None:
     d, today = date(2027, 1, 1), date(2026, 12, 28)
     assert say_date(d, "en", today) == "Friday, January first, twenty twenty-seven"
-    assert say_date(d, "es", today) == "viernes, primero de enero de dos mil veintisiete"
+    assert say_date(d, "es", today) == "viernes primero de enero de dos mil veintisiete"
 
 
 def test_say_month() -> None:
@@ -129,8 +130,13 @@ def test_say_month() -> None:
 
 
 def test_say_characters_groups_by_four() -> None:
-    assert say_characters("K7M3AF9X", "en") == "K, seven, M, three. A, F, nine, X"
-    assert say_characters("k7m3-af9x0", "es") == "K, siete, M, tres. A, F, nueve, X. cero"
+    assert say_characters("K7M3AF9X", "en") == (
+        "K as in King, seven, M as in Mary, three. A as in Apple, F as in Frank, nine, "
+        "X as in X-ray"
+    )
+    assert say_characters("k7m3-af9x0", "es") == (
+        "K de kilo, siete, M de Mamá, tres. A de Amor, F de Foca, nueve, X de xilófono. cero"
+    )
 
 
 @pytest.mark.parametrize("bad", ["", "AB$1", "-", "Ñ12"])
@@ -181,3 +187,25 @@ def test_word_count() -> None:
     assert word_count("Monday, November thirtieth, at eight a.m.") == 6
     assert word_count("K, seven, M, three. A") == 5
     assert word_count("  — ,  ") == 0
+
+
+@pytest.mark.parametrize(
+    ("day", "en", "es"),
+    [
+        (date(2026, 11, 23), "today, November twenty-third", "hoy, veintitrés de noviembre"),
+        (
+            date(2026, 11, 24),
+            "tomorrow, November twenty-fourth",
+            "mañana, veinticuatro de noviembre",
+        ),
+        (date(2026, 11, 30), "on Monday, November thirtieth", "el lunes treinta de noviembre"),
+        (
+            date(2027, 1, 4),
+            "on Monday, January fourth, twenty twenty-seven",
+            "el lunes cuatro de enero de dos mil veintisiete",
+        ),
+    ],
+)
+def test_say_when_is_relative_to_today(day: date, en: str, es: str) -> None:
+    assert say_when(day, "en", date(2026, 11, 23)) == en
+    assert say_when(day, "es", date(2026, 11, 23)) == es

@@ -1,0 +1,107 @@
+"""The verified member's account: what each plan owes, bill by bill; the main menu; the
+balance; recent payments."""
+
+from __future__ import annotations
+
+from ivr.flows.base import (
+    Ask,
+    Chars,
+    Day,
+    Digits,
+    Go,
+    Input,
+    Line,
+    Money,
+    Month,
+    Outcome,
+    Retry,
+    Step,
+    Term,
+    When,
+    line,
+)
+from payments.domain.values import BillDue, PlanStatus, PlanSummary
+
+
+def bill_lines(kind: Term, bills: tuple[BillDue, ...]) -> tuple[Line, ...]:
+    """Each open bill with its own amount, due date and month, past due first."""
+    lines: list[Line] = []
+    for index, bill in enumerate(bills):
+        which = ("first" if index == 0 else "next") + ("_past_due" if bill.past_due else "_due")
+        values = {"amount": Money(bill.amount), "due": When(bill.due_date)}
+        lines.append(
+            line(f"summary.{which}", kind=kind, month=Month(bill.coverage_month), **values)
+        )
+    if any(bill.past_due for bill in bills):
+        lines.append(line("summary.at_risk"))
+    return tuple(lines)
+
+
+def plan_lines(plan: PlanSummary, autopay: bool = False) -> tuple[Line, ...]:
+    kind = Term(f"kind.{plan.kind}")
+    if plan.status is PlanStatus.TERMINATED:
+        return (line("summary.terminated", kind=kind),)
+    if plan.status is PlanStatus.PENDING and plan.balance > 0:
+        start = Day(plan.coverage_start)
+        amount, due = Money(plan.balance), When(plan.due_date)
+        lines = (line("summary.pending", kind=kind, amount=amount, due=due, start=start),)
+    elif plan.balance > 0:
+        lines = bill_lines(kind, plan.bills)
+    elif plan.paid_through:
+        lines = (line("summary.paid_through", kind=kind, through=Day(plan.paid_through)),)
+    else:
+        lines = (line("summary.nothing_due", kind=kind),)
+    return lines + ((line("summary.no_autopay", kind=kind),) if autopay else ())
+
+
+def summary_lines(ctx, autopay: bool = False) -> tuple[Line, ...]:
+    lines: tuple[Line, ...] = ()
+    for plan in ctx.account.plans:
+        lines += plan_lines(plan, autopay)
+    return lines
+
+
+def _main_menu_ask(ctx) -> Ask:
+    """Only the choices there are now: no "To pay" with nothing due, no "0" when closed."""
+    lines = (line("main_menu.pay"),) if ctx.account.payable_plans else ()
+    lines += (line("main_menu.balance"), line("main_menu.recent"))
+    if ctx.services.hours.is_open(ctx.now()):
+        lines += (line("main_menu.agent"),)
+    return Ask(lines, Input.MENU)
+
+
+def _main_menu(ctx, keys: str) -> Outcome:
+    targets = {"1": "choose_plan", "2": "balance", "3": "recent_payments"}
+    if keys not in targets:
+        return Retry((line("error.choice"),))
+    return Go(targets[keys])
+
+
+def _balance(ctx) -> Outcome:
+    ctx.refresh_account()
+    return Go("main_menu", summary_lines(ctx, autopay=True))
+
+
+def _recent_payments(ctx) -> Outcome:
+    """What this line knows, and that payments made elsewhere are not listed."""
+    payments = ctx.payments.recent_payments(ctx.state["sub"], limit=3)
+    lines = tuple(
+        line(
+            f"payments.item.{p.status}",
+            amount=Money(p.amount),
+            day=Day(ctx.services.hours.local(p.created_at).date()),
+            kind=Term(f"kind.{p.kind}"),
+            method=Term(f"method.{p.method}"),
+            last4=Digits(p.last4),
+            confirmation=Chars(p.confirmation),
+        )
+        for p in payments
+    )
+    return Go("main_menu", (lines or (line("payments.none"),)) + (line("payments.elsewhere"),))
+
+
+STEPS = (
+    Step("main_menu", ask=_main_menu_ask, handle=_main_menu),
+    Step("balance", enter=_balance),
+    Step("recent_payments", enter=_recent_payments),
+)

@@ -1,0 +1,144 @@
+"""What the caller hears is true and plain, in English and Spanish: each bill told on its own,
+what a partial payment leaves, when a lockout ends, what recent payments cover, due dates said
+relative to today, only the choices that exist, and the member's language on file."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from tests.e2e.conftest import EASTERN
+from tests.e2e.test_card_and_bank_calls import (
+    ANA,
+    ANA_DOB,
+    JAMES,
+    JAMES_DOB,
+    LUIS,
+    LUIS_DOB,
+    MEI,
+    MEI_DOB,
+    ROSA,
+    ROSA_DOB,
+    card,
+    signed_in,
+)
+
+ON_THE_23RD = datetime(2026, 11, 23, 10, 0, tzinfo=EASTERN)  # a Monday, the due date
+EVENING = datetime(2026, 11, 18, 20, 0, tzinfo=EASTERN)
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        (
+            "1",
+            "For your health plan, sixty-eight dollars for November was due on Friday, October "
+            "twenty-third, and is past due.\nThen sixty-eight dollars is due today, November "
+            "twenty-third, for coverage in December.",
+        ),
+        (
+            "2",
+            "Para su plan de salud, el pago de sesenta y ocho dólares de noviembre vencía el "
+            "viernes veintitrés de octubre y está atrasado.\nLuego, sesenta y ocho dólares vence "
+            "hoy, veintitrés de noviembre, por la cobertura de diciembre.",
+        ),
+    ],
+)
+def test_bills_past_due_first_each_with_its_own_date(make_line, lang, expected) -> None:
+    log = make_line(ON_THE_23RD).call(signed_in(JAMES, JAMES_DOB, lang) + ["hangup"])
+    assert expected in log.spoken
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected", "untrue"),
+    [
+        ("1", "sixty-eight dollars is still due today, November twenty-third", "at risk"),
+        ("2", "sesenta y ocho dólares sigue venciendo hoy, veintitrés de noviembre", "riesgo"),
+    ],
+)
+def test_paying_what_was_past_due_is_not_told_at_risk(make_line, lang, expected, untrue):
+    line = make_line(ON_THE_23RD)
+    pay_past_due = ["1", "2", "68#"] + card() + ["1", "3"]
+    log = line.call(signed_in(JAMES, JAMES_DOB, lang) + pay_past_due)
+    after_summary = log.spoken.split("\n", 12)[-1]  # from the read-back on
+    assert expected in after_summary
+    assert untrue not in after_summary.split("To confirm")[-1].split("Para confirmar")[-1]
+
+
+def test_a_partial_binder_payment_says_coverage_waits_for_the_rest(line) -> None:
+    log = line.call(signed_in(MEI, MEI_DOB) + ["1", "2", "89#"] + card() + ["1", "3"])
+    assert "Your coverage starts only when this first bill is paid in full" in log.spoken
+    assert (
+        "Your coverage starts when the rest of the first bill, two hundred dollars, is paid"
+        in log.spoken
+    )
+    assert "at risk" not in log.spoken
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        ("1", "You can try again tomorrow at ten a.m."),
+        ("2", "Puede intentarlo de nuevo mañana a las diez de la mañana"),
+    ],
+)
+def test_a_lockout_says_when_it_ends(line, lang, expected) -> None:
+    wrong = "01011990#"
+    line.call([lang, f"{ANA}#", wrong, wrong, wrong, "hangup"])
+    log = line.call([lang, f"{ANA}#", wrong, wrong, "hangup"])  # the fifth failure
+    assert expected in log.spoken
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        ("1", "No payments made through this phone line are on file.\nPayments made by mail"),
+        ("2", "No hay pagos hechos por esta línea telefónica.\nLos pagos hechos por correo"),
+    ],
+)
+def test_recent_payments_say_what_the_line_knows(line, lang, expected) -> None:
+    log = line.call(signed_in(ROSA, ROSA_DOB, lang) + ["3", "hangup"])
+    assert expected in log.spoken
+    assert "no payments on this account" not in log.spoken
+
+
+def test_only_the_choices_that_exist_are_offered(make_line) -> None:
+    evening = make_line(EVENING)
+    nothing_due = evening.call(signed_in(ROSA, ROSA_DOB) + ["hangup"])
+    menu = nothing_due.spoken.split("Thank you, Rosa.")[-1]
+    assert "To pay, press 1." not in menu and "press 0" not in menu
+    assert "For balance and AutoPay, press 2." in menu
+
+
+def test_no_bank_account_is_mentioned_when_bank_payments_are_off(make_line) -> None:
+    line = make_line(bank_enabled=False)
+    declined = card("4000000000000002")
+    log = line.call(signed_in(ANA, ANA_DOB) + ["1", "1", "1"] + declined[1:] + ["1", "2", "hangup"])
+    assert "To change the card, press 2." in log.spoken
+    assert "To try another card, press 1." in log.spoken
+    assert "bank" not in log.spoken
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        ("1", "To pay your dental plan's thirty-two dollars in full, press 1."),
+        ("2", "Para pagar los treinta y dos dólares completos de su plan dental, oprima 1."),
+    ],
+)
+def test_the_plan_is_named_when_one_is_left(line, lang, expected) -> None:
+    log = line.call(signed_in(ANA, ANA_DOB, lang) + ["1", "2", "hangup"])
+    assert expected in log.spoken
+
+
+def test_a_caller_recognised_and_verified_goes_on_in_the_language_on_file(line) -> None:
+    log = line.call(["1", "1", f"{LUIS_DOB}#", "hangup"], caller="+16175550101")  # Luis
+    assert "Continuaremos en español, el idioma de su cuenta." in log.spoken
+    assert "cuatrocientos doce dólares con cincuenta centavos vence" in log.spoken
+
+
+def test_a_caller_who_keyed_the_id_keeps_the_language_chosen(line) -> None:
+    log = line.call(signed_in(LUIS, LUIS_DOB, "1") + ["hangup"])
+    assert "Continuaremos" not in log.spoken
+    assert "four hundred twelve dollars and fifty cents is due" in log.spoken
