@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from ivr.context import CallContext
 from ivr.flows import STEPS
+from ivr.flows.back import back_from
 from ivr.flows.base import (
     Ask,
     Go,
@@ -24,6 +25,7 @@ from ivr.flows.base import (
     line,
 )
 from ivr.flows.money import goodbye_lines
+from ivr.spoken_commands import BACK, HELP, REPRESENTATIVE, spoken_command
 from ivr.spoken_digits import speech_to_keys
 
 MAX_FAILURES = 3
@@ -67,6 +69,9 @@ def handle(ctx: CallContext, event: Event) -> Turn:
     ctx.state["silences"] = 0
     keys = event.keys or ""
     if event.speech and not keys:
+        command = spoken_command(event.speech, ctx.lang)
+        if command is not None:
+            return _command(ctx, command)
         spoken = speech_to_keys(event.speech, ctx.lang)
         if not spoken:
             return _retry(ctx, Retry((line("error.not_understood"),)))
@@ -83,6 +88,18 @@ def handle(ctx: CallContext, event: Event) -> Turn:
     if step.handle is None:
         raise LookupError(f"step {ctx.step} takes no input")
     return _follow(ctx, step.handle(ctx, keys))
+
+
+def _command(ctx: CallContext, command: str) -> Turn:
+    """A command said at a relay prompt: repeat, a representative, help, or go back."""
+    if command == REPRESENTATIVE:
+        return _follow(ctx, Transfer())
+    if command == BACK:
+        previous = back_from(ctx)
+        if previous is not None:
+            return _follow(ctx, Go(previous))
+        return Turn((line("help.no_back"),), _ask(ctx))
+    return Turn((line("help.relay"),) if command == HELP else (), _ask(ctx))
 
 
 def _worth_reading_back(ask: Ask, spoken: str) -> bool:
@@ -150,7 +167,11 @@ def _silence(ctx: CallContext) -> Turn:
     silences = ctx.state["silences"] = ctx.state.get("silences", 0) + 1
     if ctx.step == "offer_agent":
         if ctx.relay and silences >= RELAY_SILENCES:
-            return _follow(ctx, Transfer((line("silence.connecting"),)))
+            if ctx.services.hours.is_open(ctx.now()):
+                return _follow(ctx, Transfer((line("silence.connecting"),)))
+            # After hours: when to call, what the call did with money, and a polite goodbye,
+            # rather than offering a representative who is not there, again and again.
+            return Turn(goodbye_lines(ctx, opening=_opening(ctx)), Hangup())
         if not ctx.relay and silences > OFFER_AFTER_SILENCES:
             return Turn(goodbye_lines(ctx), Hangup())
     elif silences >= OFFER_AFTER_SILENCES:

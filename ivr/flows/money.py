@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from decimal import Decimal
 
-from ivr.flows.base import Chars, Day, Line, Money, Month, Term, When, line
+from ivr.flows.base import Chars, Day, Line, Money, Month, Opening, Term, When, line
 from payments.domain.values import (
     BillDue,
     CallPayment,
@@ -93,13 +93,12 @@ def call_payments(ctx) -> list[CallPayment]:
     return ctx.payments.payments_of_call(ctx.call_sid)
 
 
-def goodbye_lines(ctx) -> tuple[Line, ...]:
-    """The call ends on the caller's silence: what it did with money, then goodbye."""
-    return (
-        line("goodbye.silence"),
-        *recap(call_payments(ctx), "recap.nothing"),
-        line("goodbye.bye"),
-    )
+def goodbye_lines(ctx, opening: Opening | None = None) -> tuple[Line, ...]:
+    """The call ends on the caller's silence: what it did with money, when representatives
+    can be reached (`opening`, when they are closed), then goodbye."""
+    money = recap(call_payments(ctx), "recap.nothing")
+    hours = (line("agent.closed", opening=opening),) if opening is not None else ()
+    return (line("goodbye.silence"), *money, *hours, line("goodbye.bye"))
 
 
 def cancelled_lines(ctx) -> tuple[Line, ...]:

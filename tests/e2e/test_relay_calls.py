@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from ivr.speech import say_characters
 from tests.e2e.conftest import RELAY_NUMBER, Line
 from tests.e2e.test_card_and_bank_calls import ANA, ANA_DOB, LUIS, LUIS_DOB, bank, signed_in
@@ -92,3 +94,55 @@ def test_relay_minimum_wait_is_configurable(make_line) -> None:
     line = make_line(relay_timeout=45)
     log = relay_call(line, ["1", "hangup"])
     assert min(g.timeout for g in log.gathers) == 45
+
+
+def test_a_silent_relay_caller_after_hours_is_told_when_to_call_and_the_call_ends(make_line):
+    from datetime import datetime
+
+    from tests.e2e.conftest import EASTERN
+
+    line = make_line(datetime(2026, 11, 18, 20, 0, tzinfo=EASTERN))
+    log = relay_call(line, [""] * 40)
+    assert log.ended_by == "server-hangup"  # not an endless loop of offers
+    assert log.requests < 20
+    ending = log.spoken.split("\n")[-4:]
+    assert ending[0] == "We did not hear from you, so we will end this call."
+    assert "Please call back tomorrow at eight a.m." in ending[-2]
+    assert ending[-1] == "Goodbye."
+    assert not log.transfers
+
+
+def test_the_first_relay_prompt_asks_for_digits_one_at_a_time(line: Line) -> None:
+    log = relay_call(line, ["hangup"])
+    assert "please read digits one at a time" in log.spoken
+
+
+def test_the_relay_main_menu_names_the_representative(line: Line) -> None:
+    log = relay_call(line, ["1", f"{ANA}#", f"{ANA_DOB}#", "hangup"])
+    assert "Press 0 for a representative." in log.spoken
+
+
+@pytest.mark.parametrize(
+    ("lang", "help_words", "repeat_word"),
+    [
+        ("1", "say: help", "say: repeat"),
+        ("2", "say: ayuda", "say: repita por favor"),
+    ],
+)
+def test_help_and_repeat_are_understood_at_any_relay_prompt(line, lang, help_words, repeat_word):
+    log = relay_call(line, [lang, help_words, repeat_word, "hangup"])
+    help_line = "You can key or say each answer" if lang == "1" else "Puede marcar o decir"
+    assert help_line in log.spoken
+    asks = "Enter the 12-digit Subscriber ID" if lang == "1" else "Ingrese el número de suscriptor"
+    assert log.spoken.count(asks) == 3  # asked, after help, after repeat
+
+
+def test_go_back_returns_to_the_previous_question_never_past_a_payment(line: Line) -> None:
+    to_expiry = ["1", f"{ANA}#", f"{ANA_DOB}#", "1", "1", "1", "1", SPOKEN_VISA, "1"]
+    log = relay_call(line, [*to_expiry, "say: go back", "hangup"])
+    assert log.said_after(len(to_expiry) + 2).startswith("Enter the card number")
+
+
+def test_representative_said_at_a_relay_prompt_connects_to_the_relay_queue(line: Line) -> None:
+    log = relay_call(line, ["1", "say: I want to talk to a representative"])
+    assert log.transfers and log.transfers[0].target == "relay-representatives"

@@ -1,0 +1,31 @@
+"""Where "go back" leads (a relay operator may say it at any prompt): the question asked before
+this one, for the steps of identifying and of choosing and keying a payment. Never back across a
+confirmation: once a payment is confirmed, "go back" is not a way to pay again."""
+
+from __future__ import annotations
+
+_PREVIOUS = {
+    "birth_date": "subscriber_id",
+    "enter_amount": "choose_amount",
+    "choose_method": "choose_amount",
+    "card_expiry": "card_number",
+    "card_security_code": "card_expiry",
+    "card_zip": "card_security_code",
+    "confirm_payment": "card_zip",
+    "bank_routing": "bank_account_type",
+    "bank_account": "bank_routing",
+    "bank_account_again": "bank_account",
+    "bank_authorization": "bank_account",
+    "choose_plan": "main_menu",
+}
+
+
+def back_from(ctx) -> str | None:
+    """The step "go back" leads to from the call's step, or None where there is none."""
+    step = ctx.step
+    if step == "choose_amount":  # to the plan choice, or the menu when there was one plan
+        return "choose_plan" if len(ctx.account.payable_plans) > 1 else "main_menu"
+    if step in ("card_number", "bank_account_type"):
+        both = ctx.settings.card_enabled and ctx.settings.bank_enabled
+        return "choose_method" if both else "choose_amount"
+    return _PREVIOUS.get(step)
