@@ -1,10 +1,18 @@
 """`python -m bench` (`make bench`): exit 0 when every target is met, 1 when one is missed,
-2 when the benchmark could not run (services down, server not starting, a call not approved).
+2 when the benchmark could not run (services down, server not starting, a call not approved,
+a script that no longer fits the line). It prints the table; `python -m bench --readme`
+(`make bench-readme`) also writes it into README.md between the bench markers.
 
 CPU per request is the gunicorn master's and workers' user + system time during a load, divided
 by every request served in it (webhooks and status callbacks alike, since both cost CPU); the
 bare app gets exactly as many requests. Latency figures leave the status callback out: Twilio
 does not wait on it. PostgreSQL's and Redis's own CPU is not counted.
+
+Caller time is one card payment by a returning member (calling from the phone on file, verified
+by date of birth, paying one plan in full by Visa), as the terminal phone times a real call:
+speech at 150 words a minute plus waiting (pauses, Gather timeouts), on the voice number and on
+the relay number; see `bench.caller` for what counts. Above its target, the costliest prompts
+are printed after the table.
 
 Settings: BENCH_CALLS (default 40), BENCH_POSTGRES_URL (an admin database on the server where
 a throwaway one is created), BENCH_REDIS_URL (a dedicated database number; flushed first).
@@ -12,6 +20,7 @@ a throwaway one is created), BENCH_REDIS_URL (a dedicated database number; flush
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 import tempfile
@@ -53,7 +62,22 @@ class Config:
         )
 
 
-def main() -> int:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description="The real server under load beside a bare Flask app, and the caller's time "
+        "for one card payment. Settings: BENCH_CALLS, BENCH_POSTGRES_URL, BENCH_REDIS_URL.",
+    )
+    parser.add_argument(
+        "--readme",
+        action="store_true",
+        help="also write the table into README.md between the bench markers",
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
     try:
         config = Config.from_env()
         figures = run(config)
@@ -62,11 +86,14 @@ def main() -> int:
         return 2
     table = report.rows(figures)
     print("\n" + report.text_table(table))
-    today = eastern_date(system_clock())
-    if report.update_readme(report.markdown_block(table, today)):
-        print("\nbench: README.md bench block updated")
-    else:
-        print("\nbench: README.md has no bench markers; figures printed only")
+    if report.voice_over_target(figures):
+        print("\n" + report.prompt_costs(figures.voice))
+    if args.readme:
+        today = eastern_date(system_clock())
+        if report.update_readme(report.markdown_block(table, today)):
+            print("\nbench: README.md bench block updated")
+        else:
+            print("\nbench: README.md has no bench markers; figures printed only")
     return 0 if report.all_passed(table) else 1
 
 

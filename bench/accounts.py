@@ -2,7 +2,15 @@
 
 Each member is shaped like Ana Silva's health plan alone: an active ConnectorCare plan with last
 month paid and one open invoice for the next coverage month. One payable plan means the caller
-is never asked to choose a plan.
+is never asked to choose a plan. Each member has a phone number of their own on file, so a call
+from it is offered that member's account ("To use this account, press 1").
+
+The scripts follow what the line asks now: a value of fixed length (date of birth, Subscriber
+ID, expiration date, security code, ZIP) is complete without '#' (the Gather's numDigits); the
+card number, whose length varies, ends with '#' as its prompt says. A '#' after a complete
+value is a key too many (the phone drops it; a real caller's could reach the next question), and
+a missing one waits out the Gather's timeout: `bench.load` refuses a call with dropped keys or a
+Gather that timed out, so a script that no longer fits the line stops the bench (exit 2).
 """
 
 from __future__ import annotations
@@ -15,22 +23,30 @@ from payments.domain.billing import add_months, due_date_for
 from payments.operations.demo import next_coverage_month
 
 FIRST_SUBSCRIBER = 700_000_000_000
+PHONE_PREFIX = "+1617556"  # then four digits: member n calls from +1617556nnnn
+MAX_MEMBERS = 10_000
 FIRST_BIRTHDAY = date(1940, 1, 1)
 PREMIUM = "45.00"
 CARD = "4242424242424242"
-APPROVED = "Your payment was approved"
+APPROVED = "Approved. Your confirmation number is"
 
 
 @dataclass(frozen=True)
 class Member:
     subscriber_id: str
     born: date
+    phone: str  # E.164, on file for this member alone
 
 
 def members(count: int) -> list[Member]:
-    """`count` members with distinct 12-digit Subscriber IDs and dates of birth."""
+    """`count` members with distinct 12-digit Subscriber IDs, dates of birth and phones."""
+    if not 0 <= count <= MAX_MEMBERS:
+        raise ValueError(f"at most {MAX_MEMBERS} members have a phone of their own, not {count}")
     return [
-        Member(str(FIRST_SUBSCRIBER + n), FIRST_BIRTHDAY + timedelta(days=n)) for n in range(count)
+        Member(
+            str(FIRST_SUBSCRIBER + n), FIRST_BIRTHDAY + timedelta(days=n), f"{PHONE_PREFIX}{n:04d}"
+        )
+        for n in range(count)
     ]
 
 
@@ -41,19 +57,28 @@ def import_data(people: list[Member], today: date) -> dict[str, Any]:
 
 
 def card_payment_script(member: Member, today: date) -> list[str]:
-    """Keys for a full card payment: the same on the voice and the relay number."""
+    """Keys for a full card payment from a number not on file: the caller keys the Subscriber
+    ID. The same on the voice and the relay number."""
+    return ["1", member.subscriber_id, *_verify_and_pay(member, today)]  # English, the ID
+
+
+def returning_member_script(member: Member, today: date) -> list[str]:
+    """Keys for a full card payment by a member calling from their phone on file: the line
+    offers the account it found, and the caller takes it. The same on voice and relay."""
+    return ["1", "1", *_verify_and_pay(member, today)]  # English, use this account
+
+
+def _verify_and_pay(member: Member, today: date) -> list[str]:
     expiry = f"12{(today.year + 2) % 100:02d}"  # December, two years ahead: never expired
     return [
-        "1",  # English
-        f"{member.subscriber_id}#",
-        f"{member.born.strftime('%m%d%Y')}#",
+        member.born.strftime("%m%d%Y"),
         "1",  # main menu: make a payment (one payable plan: no plan choice)
         "1",  # the full balance
         "1",  # by card
         f"{CARD}#",
-        f"{expiry}#",
-        "123#",
-        "02110#",
+        expiry,
+        "123",  # the security code of a Visa card: 3 digits
+        "02110",
         "1",  # confirm the charge
         "3",  # end the call
     ]
@@ -66,7 +91,7 @@ def _subscriber(member: Member, month: date) -> dict[str, Any]:
         "last_name": "Silva",
         "date_of_birth": member.born.isoformat(),
         "zip": "02110",
-        "phones": [],
+        "phones": [member.phone],
         "language": "en",
         "plans": [_health_plan(member, month)],
     }

@@ -11,8 +11,8 @@ from datetime import date
 from typing import TypeVar
 
 from bench import AUTH_TOKEN, BenchError
-from bench.accounts import APPROVED, Member, card_payment_script
-from devtools.phone import CallLog, HttpTransport, Phone, TransportError
+from bench.accounts import APPROVED, Member, card_payment_script, returning_member_script
+from devtools.phone import CallLog, HttpTransport, Ignored, Phone, TimedOut, TransportError
 from devtools.phone.device import DEFAULT_TO, STATUS_PATH
 
 STRANGER = "+16175559999"  # a caller ID on no member's file: the caller keys the Subscriber ID
@@ -60,18 +60,45 @@ class TimedTransport(HttpTransport):
 
 
 def pay_by_card(
-    base_url: str, member: Member, today: date, timings: Timings, to: str = DEFAULT_TO
+    base_url: str,
+    member: Member,
+    today: date,
+    timings: Timings,
+    to: str = DEFAULT_TO,
+    *,
+    returning: bool = False,
 ) -> CallLog:
-    """One full card payment; BenchError with the transcript unless it was approved."""
-    phone = Phone(TimedTransport(base_url, timings), AUTH_TOKEN, from_number=STRANGER, to_number=to)
-    log = phone.call(card_payment_script(member, today))
-    if log.errors or APPROVED not in log.spoken:
-        problems = "; ".join(error.message for error in log.errors) or "no errors reported"
+    """One full card payment; BenchError with the transcript unless it was approved, or if the
+    script did not fit what the line asked (a Gather timed out, keys or speech went unheard).
+
+    A returning member calls from the phone on file and takes the account the line found;
+    otherwise the call comes from STRANGER and the caller keys the Subscriber ID. No answer
+    delay: the call's duration is the line's doing alone (see `bench.caller`).
+    """
+    caller = member.phone if returning else STRANGER
+    script = (returning_member_script if returning else card_payment_script)(member, today)
+    phone = Phone(TimedTransport(base_url, timings), AUTH_TOKEN, from_number=caller, to_number=to)
+    log = phone.call(script)
+    misfits = [str(event) for event in log.events if _misfit(event)]
+    if log.errors or APPROVED not in log.spoken or misfits:
+        problems = [error.message for error in log.errors] + [
+            f"the script does not fit the line: {misfit}" for misfit in misfits
+        ]
+        if APPROVED not in log.spoken:
+            problems.append("not approved")
         raise BenchError(
-            f"the call paying for {member.subscriber_id} (to {to}) was not approved "
-            f"({problems}); it ended by {log.ended_by}. What the caller heard:\n{log.spoken}"
+            f"the call paying for {member.subscriber_id} (from {caller} to {to}) failed "
+            f"({'; '.join(problems)}); it ended by {log.ended_by}. "
+            f"What the caller heard:\n{log.spoken}"
         )
     return log
+
+
+def _misfit(event: object) -> bool:
+    """A sign the script answered something the line did not ask for."""
+    if isinstance(event, TimedOut):
+        return True
+    return isinstance(event, Ignored) and event.what.startswith(("keys", "speech"))
 
 
 def run_calls(base_url: str, people: list[Member], today: date, concurrency: int) -> Timings:

@@ -1,4 +1,6 @@
-"""The measurements, in order: warm-up calls (two of them timed by ear), then the two loads."""
+"""The measurements, in order: warm-up calls, the two calls timed as the caller lives them
+(a returning member paying one plan by card, on the voice and on the relay number), then the
+two loads."""
 
 from __future__ import annotations
 
@@ -9,14 +11,14 @@ from typing import TypeVar
 
 from bench import CONCURRENCY, RELAY_NUMBER
 from bench.accounts import Member
+from bench.caller import CallerTime, caller_time
 from bench.cpu import tree_cpu_seconds
 from bench.load import Timings, pay_by_card, run_all, run_bare, run_calls
 from bench.servers import Server
-from devtools.phone import CallLog
 from devtools.phone.device import DEFAULT_TO
-from ivr.speech import word_count
 
 WARM_UP_CALLS = 4  # one per caller thread, so both workers have served a whole call
+TIMED_CALLS = 2  # voice and relay, each by a member of its own
 BARE_WARM_UP = 40
 Outcome = TypeVar("Outcome")
 
@@ -29,8 +31,8 @@ class Figures:
     real_cpu: float  # seconds of CPU, gunicorn master and workers
     bare: Timings
     bare_cpu: float
-    voice_words: int
-    relay_words: int
+    voice: CallerTime
+    relay: CallerTime
 
     @property
     def real_requests(self) -> int:
@@ -38,13 +40,15 @@ class Figures:
 
 
 def members_needed(calls: int) -> int:
-    return calls + WARM_UP_CALLS
+    return calls + WARM_UP_CALLS + TIMED_CALLS
 
 
 def measure(real: Server, bare: Server, people: list[Member], today: date) -> Figures:
-    voice, relay = _warm_up(real, people[:WARM_UP_CALLS], today)
+    warm_up, (voice_member, relay_member), calls = _split(people)
+    run_all(lambda m: pay_by_card(real.base_url, m, today, Timings()), warm_up, CONCURRENCY)
+    voice = _timed_call(real, voice_member, today, DEFAULT_TO)
+    relay = _timed_call(real, relay_member, today, RELAY_NUMBER)
     run_bare(bare.base_url, BARE_WARM_UP, CONCURRENCY)
-    calls = people[WARM_UP_CALLS:]
     real_cpu, timings = _cpu_during(
         real.pid, lambda: run_calls(real.base_url, calls, today, CONCURRENCY)
     )
@@ -58,21 +62,21 @@ def measure(real: Server, bare: Server, people: list[Member], today: date) -> Fi
         real_cpu=real_cpu,
         bare=bare_timings,
         bare_cpu=bare_cpu,
-        voice_words=word_count(voice.spoken),
-        relay_words=word_count(relay.spoken),
+        voice=voice,
+        relay=relay,
     )
 
 
-def _warm_up(real: Server, people: list[Member], today: date) -> tuple[CallLog, CallLog]:
-    """Concurrent first calls (lazy imports, connection pools); the first two, voice and relay,
-    are the ones whose words are counted."""
-    numbers = [DEFAULT_TO, RELAY_NUMBER] + [DEFAULT_TO] * (len(people) - 2)
-    logs = run_all(
-        lambda pair: pay_by_card(real.base_url, pair[0], today, Timings(), to=pair[1]),
-        list(zip(people, numbers, strict=True)),
-        CONCURRENCY,
-    )
-    return logs[0], logs[1]
+def _split(people: list[Member]) -> tuple[list[Member], list[Member], list[Member]]:
+    """Warm-up callers, the timed callers, and the load's callers: each member pays once."""
+    timed_end = WARM_UP_CALLS + TIMED_CALLS
+    return people[:WARM_UP_CALLS], people[WARM_UP_CALLS:timed_end], people[timed_end:]
+
+
+def _timed_call(real: Server, member: Member, today: date, to: str) -> CallerTime:
+    """A returning member's card payment, alone on the warmed-up server (so a hold heard in it
+    is the line's, not the warm-up's): the caller's time from its log."""
+    return caller_time(pay_by_card(real.base_url, member, today, Timings(), to, returning=True))
 
 
 def _cpu_during(pid: int, load: Callable[[], Outcome]) -> tuple[float, Outcome]:

@@ -133,6 +133,12 @@ def say_date(d: date, lang: str, today: date | None = None) -> str:
     return f"{weekday}{separator}{_month_day(d, lang, today)}"
 
 
+def say_month_day(d: date, lang: str, today: date | None = None) -> str:
+    """en "December thirty-first", es "treinta y uno de diciembre" (the year if not today's)."""
+    check_language(lang)
+    return _month_day(d, lang, today)
+
+
 def _month_day(d: date, lang: str, today: date | None) -> str:
     """en "November twenty-third", es "veintitrés de noviembre" (with the year if not today's)."""
     month, day = _MONTHS[lang][d.month - 1], _day_of_month(d.day, lang)

@@ -25,6 +25,13 @@ class Day:
 
 
 @dataclass(frozen=True)
+class MonthDay:
+    """A date without its weekday: "December thirty-first"."""
+
+    value: date
+
+
+@dataclass(frozen=True)
 class When:
     """A day something happens, ready to follow a verb: "today, ...", "on Monday, ..."."""
 

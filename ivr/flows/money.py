@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from decimal import Decimal
 
-from ivr.flows.base import Chars, Day, Line, Money, Month, Opening, Term, When, line
+from ivr.flows.base import Chars, Day, Line, Money, Month, MonthDay, Opening, Term, When, line
 from payments.domain.values import (
     BillDue,
     CallPayment,
@@ -28,7 +28,7 @@ def result_lines(outcome: PaymentOutcome, method: str) -> tuple[Line, ...]:
         if outcome.coverage_start:
             lines.append(line("result.coverage_starts", start=Day(outcome.coverage_start)))
         elif outcome.paid_through and outcome.remaining_balance == 0:
-            lines.append(line("result.paid_through", through=Day(outcome.paid_through)))
+            lines.append(line("result.paid_through", through=MonthDay(outcome.paid_through)))
         if outcome.plan is not None:
             lines += left_owing(outcome.plan, outcome.plan.bills, "result.still")
         return tuple(lines)

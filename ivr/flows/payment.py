@@ -65,7 +65,12 @@ def _choose_amount_ask(ctx) -> Ask:
     lines: tuple[Line, ...] = ()
     if plan.coverage_start:
         lines += (line("pay.binder_start", start=Day(plan.coverage_start)),)
-    choice = line("pay.amount_choice", amount=Money(plan.balance), kind=Term(f"kind.{plan.kind}"))
+    # The plan is named when the member has more than one: which one is being paid.
+    if len(ctx.account.plans) > 1:
+        kind = Term(f"kind.{plan.kind}")
+        choice = line("pay.amount_choice", amount=Money(plan.balance), kind=kind)
+    else:
+        choice = line("pay.amount_only", amount=Money(plan.balance))
     return Ask((*lines, choice), Input.MENU)
 
 

@@ -22,6 +22,7 @@ from ivr.flows.base import (
     Moment,
     Money,
     Month,
+    MonthDay,
     Opening,
     PhoneNumber,
     Term,
@@ -81,6 +82,8 @@ class Catalog:
                 return speech.say_date(day, lang, today)
             case When(day):
                 return speech.say_when(day, lang, today)
+            case MonthDay(day):
+                return speech.say_month_day(day, lang, today)
             case Moment(moment):
                 local = self._hours.local(moment)
                 return speech.say_moment(local, lang, today or local.date())

@@ -1,16 +1,14 @@
-"""Confirmation numbers a caller can hear right and write down.
-
-Letters that rhyme on a phone line (B, C, D, E, G, P, T, V, Z; A, J, K; F, S, X; I, Y; M, N;
-Q, U, W) are all left out but one of each kind, and so are letters that look like digits (O, I,
-L, B, S, Z) and the digits 0 and 1. Each letter is spoken with a word ("K as in King"), in groups
-of four (ivr.speech.say_characters).
+"""Confirmation numbers a caller can hear right and write down: eight digits, spoken one by
+one in two groups of four (ivr.speech.say_characters). No letters: letters rhyme on a phone
+line (B, D, E, P, T, V...), and each needs a word to be sure of ("K as in King"), four times
+the listening of a digit. 100 million numbers; one already taken is drawn again.
 """
 
 from __future__ import annotations
 
 import secrets
 
-ALPHABET = "23456789HKRWXY"
+ALPHABET = "0123456789"
 LENGTH = 8
 
 

@@ -110,7 +110,7 @@ def test_a_redelivered_confirmation_charges_once(line: Line) -> None:
     first = signed_post(line, f"{path}?t={len(keys) + 1}", confirm).get_data(as_text=True)
     again = signed_post(line, f"{path}?t={len(keys) + 1}", confirm).get_data(as_text=True)
     assert first == again
-    assert "approved" in first
+    assert "Approved." in first
     assert len(line.payments.recent_payments(ANA)) == 1
     assert len(line.processor.kept_charges()) == 1
 
@@ -229,7 +229,7 @@ def test_a_number_that_tried_ten_unknown_ids_today_gets_only_a_representative(li
     assert "a representative will need to help you with your account" in log.spoken
     assert "date of birth" not in log.spoken
     other = line.call(["1", f"{ANA}#", "hangup"])  # another number is not held back
-    assert "enter your date of birth" in other.spoken
+    assert "Enter your date of birth" in other.spoken
 
 
 def test_pound_alone_at_a_menu_is_a_wrong_choice_not_silence(line: Line) -> None:
@@ -240,7 +240,7 @@ def test_pound_alone_at_a_menu_is_a_wrong_choice_not_silence(line: Line) -> None
 
 def test_silence_at_the_greeting_does_not_repeat_the_welcome(line: Line) -> None:
     log = line.call(["", "hangup"])
-    assert log.spoken.count("Welcome to Health Connector premium payments.") == 1
+    assert log.spoken.count("Welcome to Health Connector payments.") == 1
     assert log.spoken.count("For English, press 1.") == 2
 
 

@@ -51,7 +51,7 @@ def test_health_then_dental_in_one_call(line: Line) -> None:
     script = signed_in(ANA, ANA_DOB) + ["1", "1", "1"] + card() + ["1", "2"]
     script += ["1", "1", "1"] + card() + ["1", "3"]  # back at the menu: the dental plan is left
     log = line.call(script)
-    assert log.spoken.count("Your payment was approved.") == 2
+    assert log.spoken.count("Approved. Your confirmation number is") == 2
     assert "To pay your dental plan's thirty-two dollars in full, press 1." in log.spoken
     assert_records_match_the_processor(line, ANA, log.spoken)
     assert [p.balance for p in line.payments.account_summary(ANA).plans] == [0, 0]
@@ -62,7 +62,7 @@ def test_the_same_amount_twice_in_one_call_is_two_payments(line: Line) -> None:
     log = line.call(signed_in(LUIS, LUIS_DOB, lang="1") + partial + ["2"] + partial + ["3"])
     first, second = approved_confirmations(line, LUIS)
     assert first != second
-    assert log.spoken.count("Your payment was approved.") == 2
+    assert log.spoken.count("Approved. Your confirmation number is") == 2
     assert "two hundred twelve dollars and fifty cents is still due" in log.spoken
     assert_records_match_the_processor(line, LUIS, log.spoken)
 
@@ -70,7 +70,7 @@ def test_the_same_amount_twice_in_one_call_is_two_payments(line: Line) -> None:
 def test_the_rest_of_a_binder_after_a_partial_payment(line: Line) -> None:
     rest = ["1", "1"] + card() + ["1", "3"]  # one plan: amount choice comes straight away
     log = line.call(signed_in(MEI, MEI_DOB) + ["1", "2", "89#"] + card() + ["1", "2"] + rest)
-    assert log.spoken.count("Your payment was approved.") == 2
+    assert log.spoken.count("Approved. Your confirmation number is") == 2
     assert "two hundred dollars" in log.spoken  # the rest, offered in full
     assert line.payments.account_summary(MEI).plans[0].status.value == "active"
     assert_records_match_the_processor(line, MEI, log.spoken)
@@ -96,7 +96,7 @@ def test_a_slow_processor_holds_then_tells_the_result(make_line) -> None:
     line = make_line(slow_seconds=0.6, processor_wait=0.1)
     log = line.call(signed_in(ANA, ANA_DOB) + ["1", "1", "1"] + card(SLOW_CARD) + ["1", "3"])
     assert "Your payment is being processed. Please hold." in log.spoken
-    assert "Your payment was approved." in log.spoken
+    assert "Approved. Your confirmation number is" in log.spoken
     assert "not been charged" not in log.spoken
     assert all(sent.status == 200 for sent in log.sent if not sent.url.endswith("/status"))
     assert_records_match_the_processor(line, ANA, log.spoken)
@@ -129,7 +129,7 @@ def test_the_call_state_lost_after_the_charge_still_tells_the_truth(line: Line) 
 
     line.kv.commit = lost_after_confirming  # type: ignore[method-assign]
     log = line.call(signed_in(ANA, ANA_DOB) + ["1", "1", "1"] + card() + ["1"])
-    assert "Your payment was approved. Your confirmation number is" in log.spoken
+    assert "Approved. Your confirmation number is" in log.spoken
     assert "our system is having a problem" in log.spoken
     assert log.transfers  # business hours: a representative, with the truth already told
     assert_records_match_the_processor(line, ANA, log.spoken)
@@ -147,7 +147,7 @@ def test_the_database_lost_while_recording_still_tells_the_truth(line: Line, mon
     monkeypatch.setattr(Reserver, "record", lost_once)
     monkeypatch.setattr(service_module, "RECORD_RETRY_DELAYS", (0.05,))
     log = line.call(signed_in(ANA, ANA_DOB) + ["1", "1", "1"] + card() + ["1", "3"])
-    assert failures and "Your payment was approved." in log.spoken
+    assert failures and "Approved. Your confirmation number is" in log.spoken
     line.app.extensions["ivr"].core.service.close()  # the retry has run by now
     assert_records_match_the_processor(line, ANA, log.spoken)
 
@@ -187,7 +187,7 @@ def test_a_confirmation_whose_answer_was_lost_is_never_charged_twice(line: Line,
     line.kv.commit = real_commit  # type: ignore[method-assign]
     assert lost  # the answer to the '1' was never stored
     again = signed_post(line, f"/webhooks/voice?t={len(keys) + 1}", {**call, "Digits": second})
-    assert "Your payment was approved." in again.get_data(as_text=True)
+    assert "Approved. Your confirmation number is" in again.get_data(as_text=True)
     assert len(line.processor.kept_charges()) == 1
     assert len(line.payments.recent_payments(ANA)) == 1
 

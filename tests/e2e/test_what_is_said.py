@@ -35,13 +35,13 @@ EVENING = datetime(2026, 11, 18, 20, 0, tzinfo=EASTERN)
             "1",
             "For your health plan, sixty-eight dollars for November was due on Friday, October "
             "twenty-third, and is past due.\nThen sixty-eight dollars is due today, November "
-            "twenty-third, for coverage in December.",
+            "twenty-third, for December.",
         ),
         (
             "2",
             "Para su plan de salud, el pago de sesenta y ocho dólares de noviembre vencía el "
             "viernes veintitrés de octubre y está atrasado.\nLuego, sesenta y ocho dólares vence "
-            "hoy, veintitrés de noviembre, por la cobertura de diciembre.",
+            "hoy, veintitrés de noviembre, por diciembre.",
         ),
     ],
 )
@@ -108,14 +108,14 @@ def test_only_the_choices_that_exist_are_offered(make_line) -> None:
     nothing_due = evening.call(signed_in(ROSA, ROSA_DOB) + ["hangup"])
     menu = nothing_due.spoken.split("Thank you, Rosa.")[-1]
     assert "To pay, press 1." not in menu and "press 0" not in menu
-    assert "For balance and AutoPay, press 2." in menu
+    assert "For your balance, press 2." in menu
 
 
 def test_no_bank_account_is_mentioned_when_bank_payments_are_off(make_line) -> None:
     line = make_line(bank_enabled=False)
     declined = card("4000000000000002")
     log = line.call(signed_in(ANA, ANA_DOB) + ["1", "1", "1"] + declined[1:] + ["1", "2", "hangup"])
-    assert "To change the card, press 2." in log.spoken
+    assert "To change it, press 2." in log.spoken
     assert "To try another card, press 1." in log.spoken
     assert "bank" not in log.spoken
 

@@ -57,7 +57,7 @@ class Alternating:
 def test_a_card_payment_across_two_workers_sharing_redis(workers, redis_client: Redis) -> None:
     log = Phone(Alternating(workers), TOKEN, from_number="+16175559999").call(CARD_CALL)
     assert not log.errors
-    assert "Your payment was approved." in log.spoken
+    assert "Approved. Your confirmation number is" in log.spoken
     payments = workers[0].extensions["ivr"].payments.recent_payments("100000000001")
     assert [(p.status.value, p.last4) for p in payments] == [("approved", "4242")]
     # The status callback erased the secrets and left the call's tombstone, nothing else.
@@ -80,7 +80,7 @@ def test_two_calls_paying_the_same_plan_at_once_charge_it_once(workers) -> None:
         thread.start()
     for thread in threads:
         thread.join(30)
-    approved = [log for log in logs if "Your payment was approved." in log.spoken]
+    approved = [log for log in logs if "Approved. Your confirmation number is" in log.spoken]
     assert len(logs) == 2 and len(approved) == 1
     loser = next(log for log in logs if log not in approved)
     assert "this payment was not made.\nYou have not been charged for this payment." in loser.spoken

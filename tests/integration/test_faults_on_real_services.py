@@ -144,7 +144,7 @@ def test_processor_timeouts(make_line, charges, lookups) -> None:
 def test_a_slow_processor(make_line) -> None:
     line = make_line(processor_wait=0.1)
     log = line.call(PAY + card("4000000000001018") + ["1", "3"])
-    assert "Please hold." in log.spoken and "Your payment was approved." in log.spoken
+    assert "Please hold." in log.spoken and "Approved. Your confirmation number is" in log.spoken
     settle_and_check(line, log)
 
 
@@ -157,7 +157,7 @@ def test_database_lost_after_the_charge_before_the_record(make_line, monkeypatch
     monkeypatch.setattr(Reserver, "record", lost)
     monkeypatch.setattr(service_module, "RECORD_RETRY_DELAYS", ())
     log = line.call(CONFIRMED)
-    assert "Your payment was approved." in log.spoken  # the processor's answer, told
+    assert "Approved. Your confirmation number is" in log.spoken  # the processor's answer, told
     assert [p.status for p in line.oracle.payments().values()] == ["pending"]
     monkeypatch.undo()
     settle_and_check(line, log)
@@ -175,7 +175,7 @@ def test_redis_lost_at_the_save_after_the_charge(make_line) -> None:
 
     kv.commit = lost
     log = line.call(CONFIRMED)
-    assert "Your payment was approved." in log.spoken
+    assert "Approved. Your confirmation number is" in log.spoken
     assert "our system is having a problem" in log.spoken
     settle_and_check(line, log)
 
