@@ -42,10 +42,7 @@ def test_relay_gathers_accept_speech_wait_longer_and_longer() -> None:
     later = render(MENU, relay=True, silences=2).find("Gather")
     assert first.attrib["input"] == "dtmf speech" and "one" in first.attrib["hints"]
     assert first.attrib["timeout"] == "35" and int(later.attrib["timeout"]) > 35
-    assert (
-        first.findall("Say")[-1].text
-        == "Press 2 for balance."
-    )
+    assert first.findall("Say")[-1].text == "Press 2 for balance."
 
 
 def test_spanish_money_and_voice() -> None:
