@@ -11,14 +11,17 @@ from typing import Any
 
 from flask import Flask
 
+from ivr.agent_calls import CallDirectory
 from ivr.calls import CallHandler
 from ivr.callstate import CallStore, KeyValue, fernet_from
+from ivr.capture import Captures
 from ivr.config import Settings
 from ivr.context import FlowServices
 from ivr.hours import BusinessHours
 from ivr.kvstores import MemoryKeyValue, RedisKeyValue
 from ivr.prompts import Catalog
 from ivr.render import Renderer
+from ivr.twilio_rest import TwilioCalls
 from payments.bootstrap import PaymentsCore, build_core
 from payments.domain.clock import system_clock
 from payments.gateways.base import Gateway
@@ -39,6 +42,9 @@ class IvrServices:
     store: CallStore
     calls: CallHandler
     budget: Budget
+    directory: CallDirectory  # calls with representatives, for the agent console
+    captures: Captures  # agent-started secure captures
+    twilio: TwilioCalls  # moves live calls (captures) and dials agents into conferences
 
     @property
     def payments(self) -> PaymentService:
@@ -70,9 +76,16 @@ def create_app(
     )
     hours = hours or BusinessHours()
     renderer = Renderer(Catalog.load(hours), settings)
-    services = FlowServices(core.service, settings, hours, clock, renderer.speak)
-    calls = CallHandler(store, services, renderer)
-    app.extensions["ivr"] = IvrServices(settings, core, store, calls, budget or Budget())
+    captures = Captures(store.kv)
+    services = FlowServices(core.service, settings, hours, clock, renderer.speak, captures)
+    directory = CallDirectory(store.kv)
+    twilio = TwilioCalls(
+        settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_api_base_url
+    )
+    calls = CallHandler(store, services, renderer, directory, twilio)
+    app.extensions["ivr"] = IvrServices(
+        settings, core, store, calls, budget or Budget(), directory, captures, twilio
+    )
     _register(app)
     return app
 
@@ -91,8 +104,10 @@ def _key_value(settings: Settings) -> KeyValue:
 
 
 def _register(app: Flask) -> None:
+    from webhooks.agent_api import bp as agent_api
     from webhooks.health import bp as health
     from webhooks.voice import bp as voice
 
     app.register_blueprint(voice)
     app.register_blueprint(health)
+    app.register_blueprint(agent_api)

@@ -12,16 +12,20 @@ or when to call back.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ivr import engine
+from ivr.agent_calls import WAITING, CallDirectory, CallInfo, call_of_conference, conference_name
 from ivr.callstate import CallStore, OpenCall, StoreUnavailable
+from ivr.capture import ABANDONED, PROCESSING, field_states
 from ivr.config import ConfigError, to_e164
 from ivr.context import CallContext, FlowServices
+from ivr.flows import agent_capture
 from ivr.flows.base import Hangup, Line, Transfer, line
 from ivr.flows.money import fault_lines, payment_news
 from ivr.render import Renderer, Rendering
+from ivr.twilio_rest import TwilioCalls, TwilioUnavailable, conference_twiml
 from payments.domain.values import Channel
 
 log = logging.getLogger("ivr.calls")
@@ -39,6 +43,7 @@ class Webhook:
     retry: int = 0  # a webhook answered "busy" came back this many times
     digits: str | None = None  # "" when only the finish key was pressed
     speech: str | None = None
+    base_url: str = ""  # the service's external base URL, for URLs Twilio must call back
 
 
 def describe_input(hook: Webhook) -> str:
@@ -56,10 +61,19 @@ def describe_input(hook: Webhook) -> str:
 
 
 class CallHandler:
-    def __init__(self, store: CallStore, services: FlowServices, renderer: Renderer) -> None:
+    def __init__(
+        self,
+        store: CallStore,
+        services: FlowServices,
+        renderer: Renderer,
+        directory: CallDirectory | None = None,
+        twilio: TwilioCalls | None = None,
+    ) -> None:
         self.store = store
         self.services = services
         self.renderer = renderer
+        self.directory = directory or CallDirectory(store.kv)
+        self.twilio = twilio
 
     def answer(self, hook: Webhook, deadline: float | None = None) -> str:
         with self.store.open(hook.call_sid) as call:
@@ -80,7 +94,40 @@ class CallHandler:
 
     def ended(self, call_sid: str) -> None:
         self.store.forget(call_sid)
+        self.directory.ended(call_sid)
+        captures = self.services.captures
+        active = captures.active_for(call_sid) if captures is not None else None
+        if active is not None:
+            captures.update(active.id, state=ABANDONED, message="the caller hung up")
         log.info("call %s: ended; call state and secrets erased", call_sid)
+
+    def conference_event(self, name: str, event: str, leg: str) -> None:
+        """A leg joined or left a caller's conference: an agent's leg connects the call."""
+        caller = call_of_conference(name)
+        if caller is None or leg == caller:
+            return
+        if event == "participant-join":
+            self.directory.agent_joined(caller, leg)
+        elif event == "participant-leave":
+            self.directory.agent_left(caller, leg)
+
+    def capture(self, hook: Webhook, capture_id: str, action: str, field: str) -> str:
+        """The caller's leg, moved here by the agent: start the capture, cancel it, or ask for
+        one field again. The turn runs like any other (the call's lock, its state, its turn)."""
+        with self.store.open(hook.call_sid) as call:
+            capture = self.services.captures.get(capture_id)
+            if call.ended or call.state is None or capture is None:
+                return self.renderer.render(engine.Turn((), Hangup()), self._plain(hook))
+            if capture.call_sid != hook.call_sid:
+                raise PermissionError(f"capture {capture_id} is not this call's")
+            ctx = self._context(call, hook, None)
+            if action == "cancel":
+                outcome = agent_capture.cancelled_by_agent(ctx, capture)
+            elif action == "again":
+                outcome = agent_capture.again(ctx, capture, field)
+            else:
+                outcome = agent_capture.begin(ctx, capture)
+            return self._finish(call, ctx, hook, engine.go(ctx, outcome))
 
     def fault(
         self, hook: Webhook, ctx: CallContext | None = None, said: tuple[Line, ...] = ()
@@ -120,7 +167,12 @@ class CallHandler:
 
     def _finish(self, call: OpenCall, ctx: CallContext, hook: Webhook, turn: engine.Turn) -> str:
         ctx.state["turn"] += 1
-        twiml = self.renderer.render(turn, self._how(ctx))
+        how = self._how(ctx, hook)
+        twiml = self.renderer.render(turn, how)
+        if isinstance(turn.then, Transfer) and how.conference:
+            self._to_representatives(ctx, hook)
+        ctx.state.pop("back_to_agent", None)
+        self._show_progress(ctx)
         ctx.state["last"] = twiml
         try:
             call.save(ctx.state, ctx.secrets)
@@ -166,9 +218,64 @@ class CallHandler:
         matches = self.services.payments.subscribers_for_phone(caller)
         return matches[0] if len(matches) == 1 else None
 
-    def _how(self, ctx: CallContext) -> Rendering:
+    def _how(self, ctx: CallContext, hook: Webhook | None = None) -> Rendering:
         silences = ctx.state.get("silences", 0)
-        return Rendering(ctx.lang, ctx.relay, ctx.state["turn"], silences, ctx.today())
+        plain = Rendering(ctx.lang, ctx.relay, ctx.state["turn"], silences, ctx.today())
+        if hook is None or not self._in_conferences(ctx):
+            return plain
+        status_url = f"{hook.base_url}/webhooks/voice/conference"
+        return replace(plain, conference=conference_name(ctx.call_sid), status_url=status_url)
+
+    def _show_progress(self, ctx: CallContext) -> None:
+        """A capture's fields as the agent may see them, after every turn of it."""
+        capture_id = ctx.state.get("capture")
+        if not capture_id:
+            return
+        capture = self.services.captures.get(capture_id)
+        if capture is None:
+            return
+        fields = field_states(capture.method, ctx.step, ctx.state, ctx.secrets)
+        state = PROCESSING if ctx.step == "payment_processing" else capture.state
+        self.services.captures.update(capture_id, fields=fields, state=state)
+
+    def _in_conferences(self, ctx: CallContext) -> bool:
+        """Representatives take calls in conferences when reached by a number (their phones are
+        dialled in), and always for a capture's caller going back to the agent."""
+        settings = self.services.settings
+        target = settings.relay_agent_number if ctx.relay else settings.agent_number
+        return target.startswith("+") or bool(
+            ctx.state.get("capture") or ctx.state.get("back_to_agent")
+        )
+
+    def _to_representatives(self, ctx: CallContext, hook: Webhook) -> None:
+        """List the call for the agents and, the first time, dial an agent's phone into it."""
+        first_time = self.directory.get(ctx.call_sid) is None
+        verified = bool(ctx.state.get("verified"))
+        self.directory.enter(
+            CallInfo(
+                call_sid=ctx.call_sid,
+                caller=ctx.state.get("caller", ""),
+                language=ctx.lang,
+                channel=ctx.channel.value if not ctx.state.get("capture") else "voice",
+                state=WAITING,
+                verified=verified,
+                subscriber_id=ctx.state.get("sub") if verified else None,
+                since=ctx.now().isoformat(),
+            )
+        )
+        if first_time and self.twilio is not None and self.twilio.configured:
+            self._dial_agent(ctx, hook)
+
+    def _dial_agent(self, ctx: CallContext, hook: Webhook) -> None:
+        settings = self.services.settings
+        target = settings.relay_agent_number if ctx.relay else settings.agent_number
+        twiml = conference_twiml(
+            conference_name(ctx.call_sid), f"{hook.base_url}/webhooks/voice/conference"
+        )
+        try:
+            self.twilio.dial_into_conference(target, hook.called, twiml)  # type: ignore[union-attr]
+        except TwilioUnavailable:
+            log.exception("call %s: no agent could be dialled; listed for agents", ctx.call_sid)
 
     def _plain(self, hook: Webhook) -> Rendering:
         today = self.services.hours.local(self.services.clock()).date()

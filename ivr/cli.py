@@ -183,6 +183,53 @@ def unlock(subscriber_id: str, by: str) -> None:
     click.echo(f"unlocked {subscriber_id}: {cleared} failed attempts no longer count")
 
 
+@main.group()
+def agents() -> None:
+    """Customer-service agents' console logins."""
+
+
+@agents.command("add")
+@click.argument("username")
+@click.option("--name", "full_name", required=True, help="The agent's full name.")
+def agents_add(username: str, full_name: str) -> None:
+    """Add an agent. The password is read from standard input (its first line), or asked for
+    twice, unechoed, at a terminal; at least 12 characters."""
+    password = _new_password()
+    with core() as payments:
+        try:
+            added = payments.agents.add_agent(username, full_name, password)
+        except ValueError as error:
+            raise click.ClickException(str(error)) from error
+    click.echo(f"agent {added} added")
+
+
+@agents.command("disable")
+@click.argument("username")
+def agents_disable(username: str) -> None:
+    """Disable an agent's login and end their sessions."""
+    with core() as payments:
+        try:
+            ended = payments.agents.disable_agent(username)
+        except LookupError as error:
+            raise click.ClickException(str(error.args[0])) from error
+    click.echo(f"agent {username.strip().lower()} disabled; {ended} session(s) ended")
+
+
+def _new_password() -> str:
+    from payments.services.agents import MIN_PASSWORD_LENGTH
+
+    stdin = click.get_text_stream("stdin")
+    if stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = stdin.readline().rstrip("\r\n")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise click.ClickException(
+            f"the password must be at least {MIN_PASSWORD_LENGTH} characters"
+        )
+    return password
+
+
 @main.command()
 @click.option("--every", type=click.FloatRange(min=5), help="Run every N seconds until stopped.")
 @click.option(

@@ -22,6 +22,7 @@ class FlowServices:
     hours: BusinessHours
     clock: Callable[[], datetime]
     speak: Callable[..., str]  # the exact words a tuple of Lines is spoken as (for records)
+    captures: Any = None  # ivr.capture.Captures: agent-started captures
 
 
 ANSWER_MARGIN = 1.0  # seconds a webhook keeps for rendering and saving after waiting

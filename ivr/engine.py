@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ivr.context import CallContext
-from ivr.flows import STEPS
+from ivr.flows import STEPS, agent_capture
 from ivr.flows.back import back_from
 from ivr.flows.base import (
     Ask,
@@ -112,6 +112,11 @@ def _worth_reading_back(ask: Ask, spoken: str) -> bool:
     return fewest <= len(spoken) <= most
 
 
+def go(ctx: CallContext, outcome: Outcome) -> Turn:
+    """Follow an outcome decided outside a caller's input (an agent's capture)."""
+    return _follow(ctx, outcome)
+
+
 def _poll(ctx: CallContext) -> Outcome:
     poll = STEPS[ctx.step].poll
     if poll is None:
@@ -155,6 +160,8 @@ def _follow(ctx: CallContext, outcome: Outcome, said: tuple[Line, ...] = ()) -> 
 def _retry(ctx: CallContext, retry: Retry) -> Turn:
     fails = ctx.state.setdefault("fails", {})
     fails[ctx.step] = fails.get(ctx.step, 0) + 1
+    if fails[ctx.step] >= MAX_FAILURES and ctx.state.get("capture"):
+        return _follow(ctx, Transfer(retry.said))  # too many errors: back to the agent
     if fails[ctx.step] >= MAX_FAILURES and ctx.step != "offer_agent":
         ctx.state["resume"] = ctx.step
         return _follow(ctx, Go("offer_agent", retry.said))
@@ -174,6 +181,8 @@ def _silence(ctx: CallContext) -> Turn:
             return Turn(goodbye_lines(ctx, opening=_opening(ctx)), Hangup())
         if not ctx.relay and silences > OFFER_AFTER_SILENCES:
             return Turn(goodbye_lines(ctx), Hangup())
+    elif silences >= OFFER_AFTER_SILENCES and ctx.state.get("capture"):
+        return _follow(ctx, Transfer((line("silence.offer"),)))  # back to the agent
     elif silences >= OFFER_AFTER_SILENCES:
         ctx.state["resume"] = ctx.step
         return _follow(ctx, Go("offer_agent", (line("silence.offer"),)))
@@ -182,7 +191,12 @@ def _silence(ctx: CallContext) -> Turn:
 
 
 def _representative(ctx: CallContext) -> Outcome:
-    """Transfer during business hours; otherwise say when to call and go back to the menu."""
+    """Transfer during business hours; otherwise say when to call and go back to the menu. A
+    capture's caller goes back to the agent waiting in the conference."""
+    if ctx.state.get("capture"):
+        return agent_capture.back_to_agent(ctx)
+    if ctx.state.get("back_to_agent"):
+        return Transfer()  # the agent is waiting in the conference: nothing more to say
     now = ctx.now()
     hours = ctx.services.hours
     if hours.is_open(now):

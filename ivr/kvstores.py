@@ -99,10 +99,35 @@ class RedisKeyValue:
     def ping(self) -> bool:
         return bool(self._run_plain("ping"))
 
+    # Named records (the agent console's call list, captures): `kind:key`, with an index set.
+    def put_record(self, kind: str, key: str, value: bytes, ttl: int) -> None:
+        self._run_plain("set", f"{kind}:{key}", value, ttl)
+        self._run_plain("sadd", f"{kind}:index", key)
+
+    def get_record(self, kind: str, key: str) -> bytes | None:
+        return self._run_plain("get", f"{kind}:{key}")
+
+    def delete_record(self, kind: str, key: str) -> None:
+        self._run_plain("delete", f"{kind}:{key}")
+        self._run_plain("srem", f"{kind}:index", key)
+
+    def list_records(self, kind: str) -> list[bytes]:
+        keys = sorted(
+            k.decode() if isinstance(k, bytes) else k
+            for k in self._run_plain("smembers", f"{kind}:index")
+        )
+        values = self._run_plain("mget", [f"{kind}:{key}" for key in keys]) if keys else []
+        gone = [key for key, value in zip(keys, values, strict=True) if value is None]
+        if gone:  # expired records leave the index too
+            self._run_plain("srem", f"{kind}:index", *gone)
+        return [value for value in values if value is not None]
+
     def _run_plain(self, method: str, *args: Any) -> Any:
         import redis
 
         try:
+            if method == "set" and len(args) == 3:
+                return self._redis.set(args[0], args[1], ex=args[2])
             return getattr(self._redis, method)(*args)
         except redis.RedisError as error:
             raise StoreUnavailable(f"redis: {type(error).__name__}") from error
@@ -168,3 +193,21 @@ class MemoryKeyValue:
 
     def ping(self) -> bool:
         return True
+
+    def put_record(self, kind: str, key: str, value: bytes, ttl: int) -> None:
+        with self._guard:
+            self._data[f"{kind}:{key}"] = (time.monotonic() + ttl, value)
+
+    def get_record(self, kind: str, key: str) -> bytes | None:
+        with self._guard:
+            return self._get(f"{kind}:{key}")
+
+    def delete_record(self, kind: str, key: str) -> None:
+        with self._guard:
+            self._data.pop(f"{kind}:{key}", None)
+
+    def list_records(self, kind: str) -> list[bytes]:
+        with self._guard:
+            names = sorted(name for name in self._data if name.startswith(f"{kind}:"))
+            values = [self._get(name) for name in names]
+        return [value for value in values if value is not None]

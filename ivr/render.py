@@ -40,6 +40,8 @@ class Rendering:
     turn_no: int
     silences: int = 0
     today: date | None = None
+    conference: str | None = None  # a transfer joins this conference (agents with context)
+    status_url: str = ""  # where the conference reports joins and leaves
 
 
 class Renderer:
@@ -74,7 +76,7 @@ class Renderer:
             self._gather(response, said + asked, then, how)
         elif isinstance(then, Transfer):
             self._say(response, said)
-            self._connect(response, how.relay)
+            self._connect(response, how)
         elif isinstance(then, Hold):
             self._say(response, said)
             response.pause(length=HOLD_PAUSE)
@@ -135,9 +137,21 @@ class Renderer:
             voice, language = VOICES[spoken.lang]
             response.say(spoken.text, voice=voice, language=language)
 
-    def _connect(self, response: VoiceResponse, relay: bool) -> None:
-        """Dial the representatives' number, or wait in their queue when a name is configured."""
-        target = self.settings.relay_agent_number if relay else self.settings.agent_number
+    def _connect(self, response: VoiceResponse, how: Rendering) -> None:
+        """Join the call's conference (an agent's phone is dialled into it), or wait in the
+        representatives' queue when a queue name is configured."""
+        if how.conference:
+            dial = Dial()
+            dial.conference(
+                how.conference,
+                status_callback=how.status_url,
+                status_callback_event="join leave end",
+                status_callback_method="POST",
+                beep=False,
+            )
+            response.append(dial)
+            return
+        target = self.settings.relay_agent_number if how.relay else self.settings.agent_number
         if target.startswith("+"):
             dial = Dial()
             dial.number(target)

@@ -48,7 +48,14 @@ def _webhook() -> Webhook:
         retry=retry if 0 <= retry <= MAX_RETRIES else MAX_RETRIES,
         digits=digits if digits or form.get("FinishedOnKey") else None,
         speech=speech,
+        base_url=_base_url(),
     )
+
+
+def _base_url() -> str:
+    """The external base URL Twilio calls (PUBLIC_BASE_URL behind a proxy)."""
+    configured = current_app.extensions["ivr"].settings.public_base_url
+    return configured or request.url_root.rstrip("/")
 
 
 @bp.post("/webhooks/voice")
@@ -71,6 +78,38 @@ def voice() -> Response:
         # The traceback names no input: Digits and SpeechResult are never put in messages.
         log.exception("call %s: webhook failed; caller told and offered help", hook.call_sid)
         return _twiml(handler.fault(hook))
+
+
+@bp.post("/webhooks/voice/conference")
+@twilio_signed
+def conference() -> Response:
+    """A leg joined or left a caller's conference: an agent's leg joining connects the call."""
+    form = request.form
+    _handler().conference_event(
+        form.get("FriendlyName", ""), form.get("StatusCallbackEvent", ""), form.get("CallSid", "")
+    )
+    return Response(status=204)
+
+
+@bp.post("/webhooks/voice/capture")
+@twilio_signed
+def capture() -> Response:
+    """The caller's leg moved here by an agent's capture (start, cancel, or a field again)."""
+    hook = _webhook()
+    handler, budget = _handler(), _budget()
+    args = request.args
+    try:
+        answer = budget.run(
+            lambda: handler.capture(
+                hook, args.get("capture", ""), args.get("action", "start"), args.get("field", "")
+            )
+        )
+    except Exception:  # noqa: BLE001 - the caller must hear help, never "application error"
+        log.exception(
+            "call %s: capture webhook failed; caller told and offered help", hook.call_sid
+        )
+        return _twiml(handler.fault(hook))
+    return _twiml(answer)
 
 
 @bp.post("/webhooks/voice/status")

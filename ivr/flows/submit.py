@@ -17,12 +17,19 @@ import secrets
 from collections.abc import Callable
 from decimal import Decimal
 
+from ivr.flows import agent_capture
 from ivr.flows.base import Go, Hold, Line, Outcome, Retry, line
 from ivr.flows.money import cancelled_lines, result_lines
 from payments.domain.errors import AmountNotAllowed, PaymentError, TooManyDeclines
 from payments.domain.instruments import AccountType, BankDetails, CardDetails, Instrument
 from payments.domain.limits import DECLINES_PER_CALL
-from payments.domain.values import PaymentOutcome, PaymentRequest, PlanSummary, TelAuthorization
+from payments.domain.values import (
+    Channel,
+    PaymentOutcome,
+    PaymentRequest,
+    PlanSummary,
+    TelAuthorization,
+)
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +107,7 @@ def _request(ctx, key: str, authorization: TelAuthorization | None) -> PaymentRe
         plan_id=ctx.state["plan"],
         amount=chosen_amount(ctx),
         instrument=_instrument(ctx),
-        channel=ctx.channel,
+        channel=Channel.AGENT if ctx.state.get("capture") else ctx.channel,
         idempotency_key=key,
         call_sid=ctx.call_sid,
         agent_id=ctx.state.get("agent"),
@@ -128,6 +135,8 @@ def told(ctx, outcome: PaymentOutcome) -> Outcome:
     ctx.state.pop("processing", None)
     ctx.refresh_account()
     said = result_lines(outcome, ctx.state.get("method", "card"))
+    if ctx.state.get("capture"):
+        return agent_capture.finished(ctx, outcome, said)
     if outcome.charged:
         ctx.state["result"] = {"confirmation": outcome.confirmation}
         return Go("payment_result", said)
@@ -160,6 +169,8 @@ def answer_readback(ctx, keys: str, pay: Callable[[], Outcome]) -> Outcome:
         ctx.state["processing"] = ctx.state.pop("pay_key")
         return poll_payment(ctx)
     ctx.state.pop("pay_key", None)
+    if ctx.state.get("capture"):  # the agent chose the method: changing or cancelling ends it
+        return agent_capture.back_to_agent(ctx)
     if keys == "2":
         return Go("choose_method")
     return Go("main_menu", cancelled_lines(ctx))

@@ -1,0 +1,150 @@
+"""Agent-started secure captures: the record the agent's screen follows, field by field.
+
+An agent picks plan, amount and method; the caller's leg is moved into the capture sub-flow
+(ivr.flows.capture) and keys the details privately. After every turn the record says, for each
+field, waiting / entering / done, with at most a card's brand and last 4 or a bank account's
+type and last 4: the agent never sees more. Kept in the call-state store beside the calls.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+from ivr.agent_calls import DirectoryStore
+
+WAITING, CAPTURING, PROCESSING = "waiting", "capturing", "processing"
+APPROVED, DECLINED, FAILED, CANCELLED, ABANDONED = (
+    "approved",
+    "declined",
+    "failed",
+    "cancelled",
+    "abandoned",
+)
+FINAL = frozenset({APPROVED, DECLINED, FAILED, CANCELLED, ABANDONED})
+# Each field the caller keys, and the step that asks for it.
+FIELDS = {
+    "card": {
+        "card_number": "card_number",
+        "expiry": "card_expiry",
+        "security_code": "card_security_code",
+        "zip": "card_zip",
+        "confirm": "confirm_payment",
+    },
+    "bank": {
+        "account_type": "bank_account_type",
+        "routing": "bank_routing",
+        "account": "bank_account",
+        "account_again": "bank_account_again",
+        "authorization": "bank_authorization",
+    },
+}
+
+
+@dataclass
+class Capture:
+    id: str
+    call_sid: str
+    agent: str
+    subscriber_id: str
+    plan_id: str
+    amount: str
+    method: str  # "card" | "bank"
+    state: str = WAITING
+    fields: list[dict[str, str]] = field(default_factory=list)
+    confirmation: str | None = None
+    payment: dict[str, Any] | None = None  # status, amount and the plan's balance after it
+    message: str = ""  # why it ended, in a word: "cancelled by the agent", "caller hung up"
+
+    def as_json(self) -> dict[str, Any]:
+        """The API's view (SPEC "Fixed JSON API", GET /captures/{id})."""
+        return {
+            "capture_id": self.id,
+            "state": self.state,
+            "fields": self.fields,
+            "confirmation": self.confirmation,
+            "payment": self.payment,
+            "message": self.message,
+        }
+
+
+def field_states(method: str, step: str, state: dict[str, Any], keyed: dict[str, str]) -> list:
+    """Each field as the agent may see it, from the call's state after a turn."""
+    done = _done_card(state, keyed) if method == "card" else _done_bank(state, keyed)
+    now = state.get("heard_for") or step  # a relay read-back is still entering its field
+    views = []
+    for name, asking_step in FIELDS[method].items():
+        status = "done" if name in done else ("entering" if asking_step == now else "waiting")
+        views.append({"name": name, "state": status, "display": done.get(name, "")})
+    return views
+
+
+def _done_card(state: dict[str, Any], keyed: dict[str, str]) -> dict[str, str]:
+    card = state.get("card") or {}
+    done: dict[str, str] = {}
+    if card.get("last4"):
+        done["card_number"] = f"{card.get('brand', '')} ending {card['last4']}".strip()
+    if "exp_month" in card:
+        done["expiry"] = ""
+    if keyed.get("security_code"):
+        done["security_code"] = ""
+    if "zip" in card:
+        done["zip"] = ""
+    return done
+
+
+def _done_bank(state: dict[str, Any], keyed: dict[str, str]) -> dict[str, str]:
+    bank = state.get("bank") or {}
+    done: dict[str, str] = {}
+    if bank.get("type"):
+        done["account_type"] = bank["type"]
+    if bank.get("routing"):
+        done["routing"] = ""
+    if keyed.get("account_first") or bank.get("last4"):
+        done["account"] = (
+            f"{bank.get('type', '')} ending {bank['last4']}" if bank.get("last4") else ""
+        )
+    if bank.get("last4"):
+        done["account_again"] = ""
+    return done
+
+
+class Captures:
+    KIND = "capture"
+    TTL = 4 * 3600
+
+    def __init__(self, store: DirectoryStore) -> None:
+        self._store = store
+
+    def create(self, **values: Any) -> Capture:
+        capture = Capture(id=f"CP{secrets.token_hex(16)}", **values)
+        capture.fields = field_states(capture.method, "", {}, {})
+        self.save(capture)
+        return capture
+
+    def get(self, capture_id: str) -> Capture | None:
+        raw = self._store.get_record(self.KIND, capture_id)
+        return None if raw is None else Capture(**json.loads(raw))
+
+    def active_for(self, call_sid: str) -> Capture | None:
+        for raw in self._store.list_records(self.KIND):
+            capture = Capture(**json.loads(raw))
+            if capture.call_sid == call_sid and capture.state not in FINAL:
+                return capture
+        return None
+
+    def save(self, capture: Capture) -> None:
+        self._store.put_record(
+            self.KIND, capture.id, json.dumps(asdict(capture)).encode(), self.TTL
+        )
+
+    def update(self, capture_id: str, **changes: Any) -> Capture | None:
+        """Change a capture unless it already ended (an ended capture keeps its end)."""
+        capture = self.get(capture_id)
+        if capture is None or capture.state in FINAL:
+            return capture
+        changed = replace(capture, **changes)
+        self.save(changed)
+        return changed
