@@ -218,16 +218,19 @@ def agents_disable(username: str) -> None:
 def _new_password() -> str:
     from payments.services.agents import MIN_PASSWORD_LENGTH
 
-    stdin = click.get_text_stream("stdin")
-    if stdin.isatty():
+    if _at_a_terminal():
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     else:
-        password = stdin.readline().rstrip("\r\n")
+        password = sys.stdin.readline().rstrip("\r\n")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise click.ClickException(
             f"the password must be at least {MIN_PASSWORD_LENGTH} characters"
         )
     return password
+
+
+def _at_a_terminal() -> bool:
+    return sys.stdin.isatty()
 
 
 @main.command()

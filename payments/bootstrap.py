@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from payments.domain.clock import Clock, system_clock
 from payments.gateways.base import Gateway
 from payments.gateways.registry import make_gateway
+from payments.services.agents import AgentService
 from payments.services.service import PaymentService
 from payments.storage.db import make_engine, make_uow_factory
 from payments.storage.unit_of_work import UnitOfWorkFactory
@@ -21,6 +22,7 @@ class PaymentsCore:
     uow: UnitOfWorkFactory
     gateway: Gateway
     service: PaymentService
+    agents: AgentService  # agent console accounts, sessions and their audited actions
 
     def close(self) -> None:
         """Let charges in flight finish, then release the database connections."""
@@ -39,4 +41,5 @@ def build_core(
     engine = make_engine(database_url)
     uow = make_uow_factory(engine)
     chosen = gateway if gateway is not None else make_gateway(gateway_name, engine)
-    return PaymentsCore(engine, uow, chosen, PaymentService(uow, chosen, clock))
+    service = PaymentService(uow, chosen, clock)
+    return PaymentsCore(engine, uow, chosen, service, AgentService(uow, clock, service))
