@@ -105,9 +105,11 @@ def _key_value(settings: Settings) -> KeyValue:
 
 def _register(app: Flask) -> None:
     from webhooks.agent_api import bp as agent_api
+    from webhooks.agent_captures import bp as agent_captures
     from webhooks.health import bp as health
     from webhooks.voice import bp as voice
 
     app.register_blueprint(voice)
     app.register_blueprint(health)
     app.register_blueprint(agent_api)
+    app.register_blueprint(agent_captures)
