@@ -2,6 +2,8 @@
 
 Tests use `Phone(...).call(script)` and assert on the returned `CallLog`; people use the
 `call` click command (registered as `ivr call`). See `devtools.phone.script` for the script syntax.
+`LocalTwilio(phone).start()` (devtools.phone.rest) answers the REST API calls the line makes for
+the phone's calls (moving a call on, dialling an agent's leg into a conference), as Twilio would.
 """
 
 from devtools.phone.cli import call
@@ -9,18 +11,24 @@ from devtools.phone.device import DEFAULT_FROM, DEFAULT_RELAY_TO, DEFAULT_TO, Ph
 from devtools.phone.events import (
     Answered,
     CallLog,
+    Conferenced,
     Ended,
+    Enqueued,
     Error,
     Event,
     Gathered,
     Ignored,
+    Left,
     Paused,
+    Peer,
     Played,
+    Redirected,
     Said,
     Sent,
     TimedOut,
     Transferred,
 )
+from devtools.phone.rest import LocalTwilio
 from devtools.phone.script import parse_entry, split_script
 from devtools.phone.transport import HttpTransport, Transport, TransportError, WsgiTransport
 
@@ -30,15 +38,21 @@ __all__ = [
     "DEFAULT_TO",
     "Answered",
     "CallLog",
+    "Conferenced",
     "Ended",
+    "Enqueued",
     "Error",
     "Event",
     "Gathered",
     "HttpTransport",
     "Ignored",
+    "Left",
+    "LocalTwilio",
     "Paused",
+    "Peer",
     "Phone",
     "Played",
+    "Redirected",
     "Said",
     "Sent",
     "TimedOut",

@@ -98,8 +98,51 @@ class Sent:
 
 @dataclass(frozen=True)
 class Transferred:
+    """The call was handed on and the phone stops following it: a number was dialled, or a wait
+    in a conference or queue ended there (`Phone(conference_wait=…)`, or nothing could move the
+    call on)."""
+
     target: str
     kind: str = "number"  # number, queue, sip, client, conference
+
+
+@dataclass(frozen=True)
+class Conferenced:
+    """The call joined the conference `name` (`<Dial><Conference>`) and waits there."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class Enqueued:
+    """The call waits in the queue `name` (`<Enqueue>`)."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class Peer:
+    """Another call joined (or left) the conference this call waits in, e.g. an agent's leg."""
+
+    conference: str
+    call_sid: str
+    joined: bool = True
+
+
+@dataclass(frozen=True)
+class Left:
+    """The call stopped waiting in the conference or queue `name`, and why."""
+
+    name: str
+    why: str
+
+
+@dataclass(frozen=True)
+class Redirected:
+    """The REST API moved the live call on (a call update with `Url`, or `Twiml`)."""
+
+    url: str  # "(inline TwiML)" for an update with Twiml
+    method: str = "POST"
 
 
 @dataclass(frozen=True)
@@ -125,6 +168,11 @@ Event = (
     | Ignored
     | Sent
     | Transferred
+    | Conferenced
+    | Enqueued
+    | Peer
+    | Left
+    | Redirected
     | Error
     | Ended
 )
@@ -192,6 +240,11 @@ class CallLog:
     @property
     def transfers(self) -> list[Transferred]:
         return [event for event in self.events if isinstance(event, Transferred)]
+
+    @property
+    def conferences(self) -> list[str]:
+        """The conferences the call joined, in order (a name twice if it joined twice)."""
+        return [event.name for event in self.events if isinstance(event, Conferenced)]
 
     @property
     def ended_by(self) -> EndReason | None:

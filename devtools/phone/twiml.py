@@ -7,6 +7,7 @@ test sees it as the "application error" a real caller would hear.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass
 from urllib.parse import urljoin
 
 from devtools.phone.events import Gathered, Paused, Played, Said, Transferred
@@ -23,8 +24,35 @@ _DIAL_NOUNS = {
 }
 
 
+# statusCallbackEvent words of <Conference>, and the StatusCallbackEvent each one sends.
+CONFERENCE_EVENTS = {
+    "start": "conference-start",
+    "end": "conference-end",
+    "join": "participant-join",
+    "leave": "participant-leave",
+    "mute": "participant-mute",
+    "hold": "participant-hold",
+    "modify": "participant-modify",
+    "speaker": "participant-speech-start",
+    "announcement": "announcement-end",
+}
+DEFAULT_CONFERENCE_EVENTS = "start end"  # what a statusCallback without statusCallbackEvent gets
+
+
 class TwimlError(Exception):
     """The reply is not TwiML Twilio would run (the caller hears "an application error")."""
+
+
+@dataclass(frozen=True)
+class ConferenceSpec:
+    """A `<Dial><Conference>`: which conference, and where its status callbacks go."""
+
+    name: str
+    status_callback: str | None = None  # absolute
+    status_callback_method: str = "POST"
+    events: frozenset[str] = frozenset()  # StatusCallbackEvent values, e.g. "participant-join"
+    start_on_enter: bool = True
+    end_on_exit: bool = False
 
 
 def parse_document(status: int, body: str) -> ET.Element:
@@ -99,10 +127,42 @@ def read_transfer(element: ET.Element) -> Transferred:
     return Transferred(target, "number")
 
 
-def _method(element: ET.Element) -> str:
-    method = element.get("method", "POST").upper()
+def read_conference(dial: ET.Element, document_url: str) -> ConferenceSpec | None:
+    """The `<Conference>` a `<Dial>` joins, or None when it dials something else."""
+    noun = dial.find("Conference")
+    if noun is None:
+        return None
+    name = (noun.text or "").strip()
+    if not name:
+        raise TwimlError("<Conference> has no name")
+    callback = noun.get("statusCallback", "").strip()
+    words = noun.get("statusCallbackEvent", DEFAULT_CONFERENCE_EVENTS if callback else "")
+    unknown = sorted(set(words.replace(",", " ").split()) - set(CONFERENCE_EVENTS))
+    if unknown:
+        expected = " ".join(CONFERENCE_EVENTS)
+        raise TwimlError(f"<Conference> statusCallbackEvent: {unknown} not among {expected}")
+    return ConferenceSpec(
+        name=name,
+        status_callback=urljoin(document_url, callback) if callback else None,
+        status_callback_method=_method(noun, "statusCallbackMethod"),
+        events=frozenset(CONFERENCE_EVENTS[word] for word in words.replace(",", " ").split()),
+        start_on_enter=_boolean(noun, "startConferenceOnEnter", default=True),
+        end_on_exit=_boolean(noun, "endConferenceOnExit"),
+    )
+
+
+def read_enqueue(element: ET.Element) -> str:
+    """The queue an `<Enqueue>` waits in."""
+    name = (element.text or "").strip()
+    if not name:
+        raise TwimlError("<Enqueue> has no queue name")
+    return name
+
+
+def _method(element: ET.Element, attribute: str = "method") -> str:
+    method = element.get(attribute, "POST").upper()
     if method not in ("GET", "POST"):
-        raise TwimlError(f"<{element.tag}> method={method!r} is neither GET nor POST")
+        raise TwimlError(f"<{element.tag}> {attribute}={method!r} is neither GET nor POST")
     return method
 
 
@@ -139,8 +199,8 @@ def _optional_integer(element: ET.Element, name: str, minimum: int) -> int | Non
     return value
 
 
-def _boolean(element: ET.Element, name: str) -> bool:
-    raw = element.get(name, "false")
+def _boolean(element: ET.Element, name: str, default: bool = False) -> bool:
+    raw = element.get(name, "true" if default else "false")
     if raw.lower() not in ("true", "false"):
         raise TwimlError(f"<{element.tag}> {name}={raw!r}: expected true or false")
     return raw.lower() == "true"
