@@ -74,7 +74,9 @@ def create_app(
         fernet_from(settings.twilio_auth_token, settings.call_state_key),
         settings.secret_ttl,
     )
-    hours = hours or BusinessHours()
+    if hours is None:
+        open_hour, close_hour = settings.representative_hours
+        hours = BusinessHours(open_hour=open_hour, close_hour=close_hour)
     renderer = Renderer(Catalog.load(hours), settings)
     captures = Captures(store.kv)
     services = FlowServices(core.service, settings, hours, clock, renderer.speak, captures)

@@ -250,6 +250,26 @@ def say_time(t: datetime | time, lang: str) -> str:
     return _say_time_es(t.hour, t.minute)
 
 
+def say_hours(open_hour: int, close_hour: int, lang: str) -> str:
+    """Daily opening hours, in figures as printed on a notice: en "8 a.m. to 6 p.m.",
+    es "de 8 de la mañana a 6 de la tarde" (24 is midnight)."""
+    if check_language(lang) == "en":
+        return f"{_hour_en(open_hour)} to {_hour_en(close_hour)}"
+    return f"de {_hour_es(open_hour)} a {_hour_es(close_hour)}"
+
+
+def _hour_en(hour: int) -> str:
+    if hour % 12 == 0:
+        return "noon" if hour == 12 else "midnight"
+    return f"{hour % 12} {'a.m.' if hour < 12 else 'p.m.'}"
+
+
+def _hour_es(hour: int) -> str:
+    if hour % 24 == 0:
+        return "medianoche"
+    return f"{hour % 12 or 12} {_es_part_of_day(hour)}"
+
+
 def word_count(text: str) -> int:
     """Spoken words in `text` (tokens holding a letter or digit), for listening-time estimates."""
     return sum(1 for token in text.split() if any(c.isalnum() for c in token))

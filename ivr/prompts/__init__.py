@@ -72,7 +72,9 @@ class Catalog:
         values = {
             name: self._word(value, lang, relay, today) for name, value in line.params.items()
         }
-        return template.format(**values)
+        # {hours}, in any prompt: the representatives' daily hours, from the configured calendar.
+        hours = speech.say_hours(self._hours.open_hour, self._hours.close_hour, lang)
+        return template.format(**{"hours": hours, **values})
 
     def _word(self, value: Any, lang: str, relay: bool, today: date | None) -> str:
         match value:

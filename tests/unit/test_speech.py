@@ -12,6 +12,7 @@ from ivr.speech import (
     say_digits,
     say_money,
     say_month,
+    say_hours,
     say_time,
     say_when,
     word_count,
@@ -176,6 +177,20 @@ def test_say_digits() -> None:
 def test_say_time(hour: int, minute: int, en: str, es: str) -> None:
     assert say_time(time(hour, minute), "en") == en
     assert say_time(time(hour, minute), "es") == es
+
+
+@pytest.mark.parametrize(
+    ("hours", "en", "es"),
+    [
+        ((8, 18), "8 a.m. to 6 p.m.", "de 8 de la mañana a 6 de la tarde"),
+        ((7, 20), "7 a.m. to 8 p.m.", "de 7 de la mañana a 8 de la noche"),
+        ((12, 24), "noon to midnight", "de 12 del mediodía a medianoche"),
+        ((0, 13), "midnight to 1 p.m.", "de medianoche a 1 de la tarde"),
+    ],
+)
+def test_say_hours(hours: tuple[int, int], en: str, es: str) -> None:
+    assert say_hours(*hours, "en") == en
+    assert say_hours(*hours, "es") == es
 
 
 def test_say_time_reads_an_aware_datetime_in_its_own_zone() -> None:
