@@ -18,7 +18,7 @@ from typing import Any
 from ivr import engine
 from ivr.agent_calls import WAITING, CallDirectory, CallInfo, call_of_conference, conference_name
 from ivr.callstate import CallStore, OpenCall, StoreUnavailable
-from ivr.capture import ABANDONED, PROCESSING, field_states
+from ivr.capture import ABANDONED, HUNG_UP, PROCESSING, Capture, all_done, field_states
 from ivr.config import ConfigError, to_e164
 from ivr.context import CallContext, FlowServices
 from ivr.flows import agent_capture
@@ -98,8 +98,16 @@ class CallHandler:
         captures = self.services.captures
         active = captures.active_for(call_sid) if captures is not None else None
         if active is not None:
-            captures.update(active.id, state=ABANDONED, message="the caller hung up")
+            self._abandoned(active)
         log.info("call %s: ended; call state and secrets erased", call_sid)
+
+    def _abandoned(self, capture: Capture) -> None:
+        """The caller hung up during a capture: nothing was charged unless its payment had
+        started, and then the payment's record decides (Captures.with_ledger)."""
+        captures = self.services.captures
+        abandoned = captures.update(capture.id, state=ABANDONED, message=HUNG_UP)
+        if abandoned is not None:
+            captures.with_ledger(abandoned, self.services.payments)
 
     def conference_event(self, name: str, event: str, leg: str) -> None:
         """A leg joined or left a caller's conference: an agent's leg connects the call."""
@@ -234,8 +242,11 @@ class CallHandler:
         capture = self.services.captures.get(capture_id)
         if capture is None:
             return
-        fields = field_states(capture.method, ctx.step, ctx.state, ctx.secrets)
-        state = PROCESSING if ctx.step == "payment_processing" else capture.state
+        if ctx.step == "payment_processing":  # confirmed: every field was entered
+            fields, state = all_done(capture.fields), PROCESSING
+        else:
+            fields = field_states(capture.method, ctx.step, ctx.state, ctx.secrets)
+            state = capture.state
         self.services.captures.update(capture_id, fields=fields, state=state)
 
     def _in_conferences(self, ctx: CallContext) -> bool:

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from ivr.agent_calls import DirectoryStore
+from payments.domain.values import PaymentOutcome, PaymentStatus
 
 WAITING, CAPTURING, PROCESSING = "waiting", "capturing", "processing"
 APPROVED, DECLINED, FAILED, CANCELLED, ABANDONED = (
@@ -24,6 +25,8 @@ APPROVED, DECLINED, FAILED, CANCELLED, ABANDONED = (
     "abandoned",
 )
 FINAL = frozenset({APPROVED, DECLINED, FAILED, CANCELLED, ABANDONED})
+HUNG_UP = "the caller hung up"
+ANSWERED = frozenset({APPROVED, DECLINED, FAILED})  # the processor's answer: nothing changes it
 # Each field the caller keys, and the step that asks for it.
 FIELDS = {
     "card": {
@@ -57,6 +60,10 @@ class Capture:
     confirmation: str | None = None
     payment: dict[str, Any] | None = None  # status, amount and the plan's balance after it
     message: str = ""  # why it ended, in a word: "cancelled by the agent", "caller hung up"
+    # The payment's idempotency key, noted before the payment starts (in a record of its own,
+    # Captures.note_payment): from then on the payments ledger, not this record, says whether
+    # money was taken (Captures.with_ledger).
+    payment_key: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         """The API's view (SPEC "Fixed JSON API", GET /captures/{id})."""
@@ -70,6 +77,26 @@ class Capture:
         }
 
 
+def ended_by(outcome: PaymentOutcome) -> dict[str, Any]:
+    """A capture's end from its payment's record: state, confirmation and what the agent sees."""
+    if outcome.charged:
+        state = APPROVED
+    elif outcome.status is PaymentStatus.PENDING:
+        state = PROCESSING
+    else:
+        state = DECLINED if outcome.status is PaymentStatus.DECLINED else FAILED
+    return {
+        "state": state,
+        "message": outcome.status.value,
+        "confirmation": outcome.confirmation,
+        "payment": {
+            "status": outcome.status.value,
+            "amount": str(outcome.amount),
+            "remaining_balance": str(outcome.remaining_balance),
+        },
+    }
+
+
 def field_states(method: str, step: str, state: dict[str, Any], keyed: dict[str, str]) -> list:
     """Each field as the agent may see it, from the call's state after a turn."""
     done = _done_card(state, keyed) if method == "card" else _done_bank(state, keyed)
@@ -79,6 +106,11 @@ def field_states(method: str, step: str, state: dict[str, Any], keyed: dict[str,
         status = "done" if name in done else ("entering" if asking_step == now else "waiting")
         views.append({"name": name, "state": status, "display": done.get(name, "")})
     return views
+
+
+def all_done(fields: list[dict[str, str]]) -> list[dict[str, str]]:
+    """Every field done (what was shown kept): the caller confirmed and the payment started."""
+    return [{**view, "state": "done"} for view in fields]
 
 
 def _done_card(state: dict[str, Any], keyed: dict[str, str]) -> dict[str, str]:
@@ -113,6 +145,7 @@ def _done_bank(state: dict[str, Any], keyed: dict[str, str]) -> dict[str, str]:
 
 class Captures:
     KIND = "capture"
+    PAYMENT = "capture-payment"
     TTL = 4 * 3600
 
     def __init__(self, store: DirectoryStore) -> None:
@@ -126,14 +159,40 @@ class Captures:
 
     def get(self, capture_id: str) -> Capture | None:
         raw = self._store.get_record(self.KIND, capture_id)
-        return None if raw is None else Capture(**json.loads(raw))
+        if raw is None:
+            return None
+        capture = Capture(**json.loads(raw))
+        key = self._store.get_record(self.PAYMENT, capture_id)
+        capture.payment_key = key.decode() if key is not None else None
+        return capture
 
     def active_for(self, call_sid: str) -> Capture | None:
-        for raw in self._store.list_records(self.KIND):
-            capture = Capture(**json.loads(raw))
-            if capture.call_sid == call_sid and capture.state not in FINAL:
-                return capture
-        return None
+        return self.active_by_call().get(call_sid)
+
+    def active_by_call(self) -> dict[str, Capture]:
+        """The captures not yet ended, by the call they are on (one per call at most)."""
+        captures = (Capture(**json.loads(raw)) for raw in self._store.list_records(self.KIND))
+        return {c.call_sid: c for c in captures if c.state not in FINAL}
+
+    def note_payment(self, capture_id: str, key: str) -> None:
+        """The capture's payment starts under `key`. Kept apart from the capture's record, so
+        that no concurrent update of that record (the caller hanging up) can lose it."""
+        self._store.put_record(self.PAYMENT, capture_id, key.encode(), self.TTL)
+
+    def with_ledger(self, capture: Capture, payments: Any) -> Capture:
+        """`capture` as the payments ledger has it: once its payment has started, the payment's
+        record decides (a caller who hung up while it was processing may still have paid)."""
+        if capture.payment_key is None or capture.state in ANSWERED:
+            return capture
+        outcome = payments.outcome(capture.payment_key)
+        if outcome is None:  # refused before it reached the processor: nothing was charged
+            return capture
+        settled = replace(capture, **ended_by(outcome))
+        if capture.state == ABANDONED or capture.message.startswith(HUNG_UP):
+            settled.message = f"{HUNG_UP}; the payment is {outcome.status.value}"
+        if settled != capture:
+            self.save(settled)
+        return settled
 
     def save(self, capture: Capture) -> None:
         self._store.put_record(

@@ -47,7 +47,15 @@ def log_out():
 @bp.get("/calls")
 @require_agent
 def calls():
-    return jsonify(calls=[info.as_json() for info in directory().list()])
+    """The calls with representatives; `capture_id` names this agent's capture under way on a
+    call (a reloaded console picks it up again), else null."""
+    active = current_app.extensions["ivr"].captures.active_by_call()
+    listed = []
+    for info in directory().list():
+        capture = active.get(info.call_sid)
+        mine = capture.id if capture is not None and capture.agent == g.agent else None
+        listed.append({**info.as_json(), "capture_id": mine})
+    return jsonify(calls=listed)
 
 
 @bp.post("/calls/<call_sid>/verification")

@@ -114,7 +114,7 @@ def _capture(capture_id: str) -> Capture:
         raise ApiError(404, "not_found", f"no capture {capture_id}")
     if capture.agent != g.agent:
         raise ApiError(403, "not_yours", "this capture was started by another agent")
-    return capture
+    return _ivr().captures.with_ledger(capture, _ivr().payments)
 
 
 def _move(capture: Capture, action: str, field: str = "", cancel_on_failure: bool = False) -> None:

@@ -4,9 +4,20 @@ presses 0) takes the caller back to the agent with a short sentence of what happ
 
 from __future__ import annotations
 
-from ivr.capture import CANCELLED, CAPTURING, FIELDS, FINAL, Capture
+from ivr.capture import (
+    CANCELLED,
+    CAPTURING,
+    FAILED,
+    FIELDS,
+    FINAL,
+    PROCESSING,
+    Capture,
+    all_done,
+    ended_by,
+)
+from ivr.capture import field_states as fields_of
 from ivr.flows.base import Go, Line, Outcome, Transfer, line
-from payments.domain.values import PaymentOutcome, PaymentStatus
+from payments.domain.values import PaymentOutcome
 
 
 def begin(ctx, capture: Capture) -> Outcome:
@@ -42,27 +53,43 @@ def cancelled_by_agent(ctx, capture: Capture) -> Outcome:
     return Transfer((line("capture.cancelled"), line("capture.back")))
 
 
+def charging(ctx, key: str) -> None:
+    """The payment is about to start under `key`: from now on its record is the capture's truth
+    (the caller may hang up, or the line fail, before hearing the result)."""
+    ctx.services.captures.note_payment(ctx.state["capture"], key)
+
+
 def finished(ctx, outcome: PaymentOutcome, said: tuple[Line, ...]) -> Outcome:
     """The payment's truth is told; the caller goes back to the agent, who sees the result."""
-    plan = outcome.plan
-    end(
-        ctx,
-        outcome.status.value if outcome.status is not PaymentStatus.PENDING else "processing",
-        outcome.status.value,
-        confirmation=outcome.confirmation,
-        payment={
-            "status": outcome.status.value,
-            "amount": str(outcome.amount),
-            "remaining_balance": str(plan.balance) if plan else None,
-        },
-    )
+    end(ctx, **ended_by(outcome))
+    return Transfer((*said, line("capture.back")))
+
+
+def refused(ctx, said: tuple[Line, ...]) -> Outcome:
+    """The payments core refused the payment before charging (the balance changed, a limit was
+    reached, the card expired since it was keyed): nothing charged; back to the agent."""
+    end(ctx, FAILED, "refused before charging: nothing was charged")
+    return Transfer((*said, line("capture.back")))
+
+
+def still_processing(ctx, said: tuple[Line, ...]) -> Outcome:
+    """The processor has not answered after every hold: the caller goes back to the agent, whose
+    screen shows the result when it comes (Captures.with_ledger)."""
+    end(ctx, PROCESSING, "the processor has not answered yet")
     return Transfer((*said, line("capture.back")))
 
 
 def end(ctx, state: str, message: str, **changes: object) -> None:
-    """The capture is over: recorded for the agent, the keyed details gone."""
+    """The capture is over: recorded for the agent (each field as it ended), the keyed details
+    gone."""
     capture_id = ctx.state.pop("capture", None)
     ctx.state["back_to_agent"] = True  # this turn's transfer returns to the agent's conference
+    capture = ctx.services.captures.get(capture_id) if capture_id else None
+    if capture is not None:
+        fields = fields_of(capture.method, "", ctx.state, ctx.secrets)
+        if capture.payment_key is not None:  # the caller confirmed: the payment started
+            fields = all_done(capture.fields)
+        changes = {"fields": fields, **changes}
     ctx.erase_secrets()
     if capture_id is not None:
         ctx.services.captures.update(capture_id, state=state, message=message, **changes)

@@ -77,6 +77,8 @@ def submit(ctx, authorization: TelAuthorization | None = None) -> Outcome:
     request = _request(ctx, ctx.state["pay_key"], authorization)
     # Until the payment is handed over or refused: a failure meanwhile means not charged.
     ctx.state["confirming"] = request.idempotency_key
+    if ctx.state.get("capture"):
+        agent_capture.charging(ctx, request.idempotency_key)
     try:
         ctx.payments.start_payment(request)
     except PaymentError as refused:
@@ -92,13 +94,20 @@ def submit(ctx, authorization: TelAuthorization | None = None) -> Outcome:
 
 def _refused(ctx, refused: PaymentError) -> Outcome:
     """The core refused the payment before anything was charged: say why, plainly."""
+    if isinstance(refused, AmountNotAllowed):
+        ctx.refresh_account()
+        said = (line("pay.balance_changed"), line("result.not_charged"))
+    elif isinstance(refused, TooManyDeclines):
+        said = (line(f"pay.limit.{refused.scope}"),)
+    else:  # e.g. the card expired since it was keyed
+        said = (line("pay.refused"), line("result.not_charged"))
+    if ctx.state.get("capture"):
+        return agent_capture.refused(ctx, said)
     if isinstance(refused, TooManyDeclines):
         return _limit_reached(ctx, refused.scope)
     if isinstance(refused, AmountNotAllowed):
-        ctx.refresh_account()
-        return Go("main_menu", (line("pay.balance_changed"), line("result.not_charged")))
-    # e.g. the card expired since it was keyed
-    return Go("retry_payment", (line("pay.refused"), line("result.not_charged")))
+        return Go("main_menu", said)
+    return Go("retry_payment", said)
 
 
 def _request(ctx, key: str, authorization: TelAuthorization | None) -> PaymentRequest:
@@ -126,6 +135,9 @@ def poll_payment(ctx) -> Outcome:
         return Hold(PROCESSING, (line("pay.processing"),))
     if holds < MAX_HOLDS:
         return Hold(PROCESSING, (line("pay.still_processing"),))
+    if ctx.state.get("capture"):
+        ctx.state.pop("processing")
+        return agent_capture.still_processing(ctx, (line("capture.still_processing"),))
     ctx.state.setdefault("untold", []).append(ctx.state.pop("processing"))
     return Go("main_menu", (line("pay.will_tell"),))
 

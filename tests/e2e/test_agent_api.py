@@ -178,6 +178,7 @@ def test_calls_lists_what_the_line_knows(console) -> None:
                 "state": "waiting",
                 "verified": False,
                 "subscriber_id": None,
+                "capture_id": None,
             },
             {
                 "call_sid": OTHER_CALL,
@@ -187,6 +188,7 @@ def test_calls_lists_what_the_line_knows(console) -> None:
                 "state": "waiting",
                 "verified": True,
                 "subscriber_id": LUIS,
+                "capture_id": None,
             },
         ]
     }

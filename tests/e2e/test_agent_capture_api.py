@@ -36,7 +36,12 @@ class RecordingTwilio:
 
 @pytest.fixture()
 def line(make_line) -> Line:
-    line = make_line(agent_number=AGENT_DESK)
+    return agent_line(make_line)
+
+
+def agent_line(make_line, **options) -> Line:
+    """A line with agents dialled into conferences, two agent accounts, and recorded moves."""
+    line = make_line(agent_number=AGENT_DESK, **options)
     twilio = RecordingTwilio()
     line.app.extensions["ivr"].twilio = twilio
     line.app.extensions["ivr"].calls.twilio = twilio
@@ -146,6 +151,20 @@ def test_another_agent_can_neither_watch_nor_cancel(line: Line) -> None:
     assert client.get(f"/api/agent/v1/captures/{capture_id}", headers=other).status_code == 403
     stop = client.post(f"/api/agent/v1/captures/{capture_id}/cancel", headers=other)
     assert stop.status_code == 403 and stop.get_json()["error"]["code"] == "not_yours"
+
+
+def test_the_calls_list_names_the_agents_own_capture_for_a_reloaded_console(line: Line) -> None:
+    connected(line)
+    mine = token(line)
+    capture_id = start(line, mine).get_json()["capture_id"]
+    client = line.app.test_client()
+
+    def listed(headers):
+        (call,) = client.get("/api/agent/v1/calls", headers=headers).get_json()["calls"]
+        return call["capture_id"]
+
+    assert listed(mine) == capture_id
+    assert listed(token(line, "agent.jones")) is None
 
 
 def test_the_agent_cancels_and_asks_for_a_field_again(line: Line) -> None:
