@@ -74,9 +74,7 @@ def create_app(
         fernet_from(settings.twilio_auth_token, settings.call_state_key),
         settings.secret_ttl,
     )
-    if hours is None:
-        open_hour, close_hour = settings.representative_hours
-        hours = BusinessHours(open_hour=open_hour, close_hour=close_hour)
+    hours = hours or settings.agent_hours
     renderer = Renderer(Catalog.load(hours), settings)
     captures = Captures(store.kv)
     services = FlowServices(core.service, settings, hours, clock, renderer.speak, captures)

@@ -8,9 +8,11 @@ from dataclasses import dataclass, field
 
 import phonenumbers
 
+from ivr.hours import BusinessHours
 from payments.gateways.registry import GATEWAYS
 
 DEFAULT_DATABASE_URL = "sqlite:///instance/ivr.sqlite3"
+DEFAULT_AGENT_HOURS = "Mon-Fri 08:00-18:00"
 
 
 class ConfigError(ValueError):
@@ -57,17 +59,12 @@ def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str,
     return value
 
 
-def _hours(env: Mapping[str, str], name: str, default: tuple[int, int]) -> tuple[int, int]:
-    """"8-18": representatives answer from 8:00 until 18:00 on Massachusetts business days."""
-    raw = env.get(name)
-    if not raw:
-        return default
-    opening, _, closing = raw.partition("-")
-    if opening.strip().isdigit() and closing.strip().isdigit():
-        open_hour, close_hour = int(opening), int(closing)
-        if 0 <= open_hour < close_hour <= 24:
-            return open_hour, close_hour
-    raise ConfigError(f"{name} must be two hours like 8-18 (opening before closing), not {raw!r}")
+def _agent_hours(env: Mapping[str, str], name: str) -> BusinessHours:
+    raw = env.get(name) or DEFAULT_AGENT_HOURS
+    try:
+        return BusinessHours.parse(raw)
+    except ValueError as error:
+        raise ConfigError(f"{name}: {error}, not {raw!r}") from error
 
 
 def _numbers(env: Mapping[str, str], name: str) -> frozenset[str]:
@@ -86,7 +83,8 @@ class Settings:
     relay_numbers: frozenset[str] = field(default_factory=frozenset)
     agent_number: str = "representatives"
     relay_agent_number: str = "relay-representatives"
-    representative_hours: tuple[int, int] = (8, 18)  # local hours on Massachusetts business days
+    # When representatives answer: Eastern time, Massachusetts holidays closed (AGENT_HOURS).
+    agent_hours: BusinessHours = field(default_factory=BusinessHours)
     card_enabled: bool = True
     bank_enabled: bool = True
     voice_timeout: int = 8
@@ -120,7 +118,7 @@ class Settings:
             relay_numbers=_numbers(env, "RELAY_NUMBERS"),
             agent_number=env.get("AGENT_NUMBER") or "representatives",
             relay_agent_number=env.get("RELAY_AGENT_NUMBER") or "relay-representatives",
-            representative_hours=_hours(env, "REPRESENTATIVE_HOURS", (8, 18)),
+            agent_hours=_agent_hours(env, "AGENT_HOURS"),
             card_enabled=_flag(env, "PAYMENTS_CARD_ENABLED", True),
             bank_enabled=_flag(env, "PAYMENTS_BANK_ENABLED", True),
             voice_timeout=_int(env, "VOICE_GATHER_TIMEOUT", 8, 3),

@@ -250,24 +250,51 @@ def say_time(t: datetime | time, lang: str) -> str:
     return _say_time_es(t.hour, t.minute)
 
 
-def say_hours(open_hour: int, close_hour: int, lang: str) -> str:
-    """Daily opening hours, in figures as printed on a notice: en "8 a.m. to 6 p.m.",
-    es "de 8 de la mañana a 6 de la tarde" (24 is midnight)."""
+def say_hours(opens: int, closes: int, lang: str) -> str:
+    """A daily span (minutes after midnight), in figures as printed on a notice: en "8 a.m. to
+    6 p.m.", "8:30 a.m. to midnight"; es "de 8 de la mañana a 6 de la tarde"."""
     if check_language(lang) == "en":
-        return f"{_hour_en(open_hour)} to {_hour_en(close_hour)}"
-    return f"de {_hour_es(open_hour)} a {_hour_es(close_hour)}"
+        return f"{_clock_en(opens)} to {_clock_en(closes)}"
+    return f"de {_clock_es(opens)} a {_clock_es(closes)}"
 
 
-def _hour_en(hour: int) -> str:
-    if hour % 12 == 0:
+def _clock_en(minutes: int) -> str:
+    hour, minute = divmod(minutes, 60)
+    if minute == 0 and hour % 12 == 0:
         return "noon" if hour == 12 else "midnight"
-    return f"{hour % 12} {'a.m.' if hour < 12 else 'p.m.'}"
+    figures = f"{hour % 12 or 12}:{minute:02d}" if minute else f"{hour % 12 or 12}"
+    return f"{figures} {'a.m.' if hour < 12 else 'p.m.'}"
 
 
-def _hour_es(hour: int) -> str:
-    if hour % 24 == 0:
+def _clock_es(minutes: int) -> str:
+    hour, minute = divmod(minutes, 60)
+    if minute == 0 and hour % 24 == 0:
         return "medianoche"
-    return f"{hour % 12 or 12} {_es_part_of_day(hour)}"
+    figures = f"{hour % 12 or 12}:{minute:02d}" if minute else f"{hour % 12 or 12}"
+    return f"{figures} {_es_part_of_day(hour % 24)}"
+
+
+_DAYS = {
+    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+    "es": ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"),
+}
+
+
+def say_days(days: list[int], lang: str) -> str:
+    """Weekdays (0 = Monday, in order): en "Monday through Friday", "Monday, Wednesday and
+    Friday", "every day"; es "de lunes a viernes", "lunes, miércoles y viernes", "todos los
+    días"."""
+    names = _DAYS[check_language(lang)]
+    if len(days) == 7:
+        return "every day" if lang == "en" else "todos los días"
+    if len(days) >= 3 and days == list(range(days[0], days[-1] + 1)):
+        first, last = names[days[0]], names[days[-1]]
+        return f"{first} through {last}" if lang == "en" else f"de {first} a {last}"
+    said = [names[day] for day in days]
+    if len(said) == 1:
+        return said[0]
+    joined = ", ".join(said[:-1])
+    return f"{joined} and {said[-1]}" if lang == "en" else f"{joined} y {said[-1]}"
 
 
 def word_count(text: str) -> int:

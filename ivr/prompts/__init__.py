@@ -72,9 +72,8 @@ class Catalog:
         values = {
             name: self._word(value, lang, relay, today) for name, value in line.params.items()
         }
-        # {hours}, in any prompt: the representatives' daily hours, from the configured calendar.
-        hours = speech.say_hours(self._hours.open_hour, self._hours.close_hour, lang)
-        return template.format(**{"hours": hours, **values})
+        # {hours}, in any prompt: when representatives answer (AGENT_HOURS).
+        return template.format(**{"hours": self._hours.say(lang), **values})
 
     def _word(self, value: Any, lang: str, relay: bool, today: date | None) -> str:
         match value:

@@ -100,19 +100,23 @@ def test_outside_business_hours_the_caller_is_told_when_to_call(make_line) -> No
     assert "Enter your 12-digit Subscriber ID" in log.said_after(3)
 
 
-def test_representative_hours_follow_the_setting(make_line) -> None:
+def test_agent_hours_follow_the_setting(make_line) -> None:
     from datetime import datetime
 
+    from ivr.hours import BusinessHours
     from tests.e2e.conftest import EASTERN
 
     evening = datetime(2026, 11, 24, 19, 30, tzinfo=EASTERN)  # a Tuesday
     assert not make_line(evening).call(["1", "0", "hangup"]).transfers
-    late_line = make_line(evening, representative_hours=(8, 20))
-    assert late_line.call(["1", "0"]).transfers[0].target == "representatives"
-    night = make_line(evening.replace(hour=21), representative_hours=(8, 20))
-    assert (
-        "Monday through Friday, 8 a.m. to 8 p.m., except holidays" in night.call(["1", "0"]).spoken
+    late = BusinessHours.parse("Mon-Fri 08:00-20:00")
+    assert make_line(evening, agent_hours=late).call(["1", "0"]).transfers[0].target == (
+        "representatives"
     )
+    night = make_line(evening.replace(hour=21), agent_hours=late).call(["1", "0"]).spoken
+    assert "Representatives are available Monday through Friday, 8 a.m. to 8 p.m., except" in night
+    thanksgiving = datetime(2026, 11, 26, 3, 0, tzinfo=EASTERN)
+    always = BusinessHours.parse("always")
+    assert make_line(thanksgiving, agent_hours=always).call(["1", "0"]).transfers
 
 
 def test_a_redelivered_confirmation_charges_once(line: Line) -> None:

@@ -13,12 +13,15 @@ def test_defaults_are_the_embedded_ones() -> None:
     assert settings.redis_url is None
     assert settings.relay_timeout == 30
     assert settings.card_enabled and settings.bank_enabled
-    assert settings.representative_hours == (8, 18)
+    assert (
+        settings.agent_hours.say("en") == "Monday through Friday, 8 a.m. to 6 p.m., except holidays"
+    )
 
 
-def test_representative_hours_are_read() -> None:
-    settings = Settings.from_env({"TWILIO_AUTH_TOKEN": "t", "REPRESENTATIVE_HOURS": "7-20"})
-    assert settings.representative_hours == (7, 20)
+def test_agent_hours_are_read() -> None:
+    settings = Settings.from_env({"TWILIO_AUTH_TOKEN": "t", "AGENT_HOURS": "Mon-Sat 07:00-20:00"})
+    assert settings.agent_hours.say("en").startswith("Monday through Saturday, 7 a.m. to 8 p.m.")
+    assert Settings.from_env({"TWILIO_AUTH_TOKEN": "t", "AGENT_HOURS": "always"}).agent_hours.always
 
 
 def test_relay_numbers_are_normalized_and_base_url_trimmed() -> None:
@@ -42,9 +45,9 @@ def test_relay_numbers_are_normalized_and_base_url_trimmed() -> None:
         ({"PAYMENTS_CARD_ENABLED": "maybe"}, "PAYMENTS_CARD_ENABLED must be true or false"),
         ({"PAYMENTS_CARD_ENABLED": "0", "PAYMENTS_BANK_ENABLED": "off"}, "both off"),
         ({"RELAY_NUMBERS": "not-a-number"}, "is not a phone number"),
-        ({"REPRESENTATIVE_HOURS": "18-8"}, "REPRESENTATIVE_HOURS must be two hours like 8-18"),
-        ({"REPRESENTATIVE_HOURS": "9am-5pm"}, "REPRESENTATIVE_HOURS must be two hours"),
-        ({"REPRESENTATIVE_HOURS": "8-25"}, "REPRESENTATIVE_HOURS must be two hours"),
+        ({"AGENT_HOURS": "Mon-Fri 18:00-08:00"}, "AGENT_HOURS: 18:00 is not before 08:00"),
+        ({"AGENT_HOURS": "9am-5pm"}, "AGENT_HOURS: write the days and hours like Mon-Fri"),
+        ({"AGENT_HOURS": "Mon-Fry 08:00-18:00"}, "AGENT_HOURS: 'mon-fry' is not a day"),
     ],
 )
 def test_bad_settings_are_named(env: dict[str, str], message: str) -> None:

@@ -74,7 +74,7 @@ def test_next_opening_is_in_new_york_time(hours: BusinessHours) -> None:
 
 def test_injected_calendar_and_hours() -> None:
     closed = {date(2026, 11, 30)}
-    hours = BusinessHours("America/Chicago", 9, 17, holiday_calendar=closed)
+    hours = BusinessHours("America/Chicago", 9 * 60, 17 * 60, holiday_calendar=closed)
     chicago = ZoneInfo("America/Chicago")
     assert not hours.is_open(datetime(2026, 11, 30, 10, tzinfo=chicago))
     assert hours.next_opening(datetime(2026, 11, 27, 17, tzinfo=chicago)) == datetime(
@@ -93,10 +93,75 @@ def test_a_calendar_that_is_never_open_fails_loudly() -> None:
         BusinessHours(holiday_calendar=Always()).next_opening(ny(2026, 11, 30, 19, 0))
 
 
-@pytest.mark.parametrize(("open_hour", "close_hour"), [(18, 8), (8, 8), (-1, 5), (8, 25)])
-def test_invalid_hours_are_refused(open_hour: int, close_hour: int) -> None:
+@pytest.mark.parametrize(("opens", "closes"), [(18, 8), (8, 8), (-1, 5), (8, 25)])
+def test_invalid_hours_are_refused(opens: int, closes: int) -> None:
     with pytest.raises(ValueError):
-        BusinessHours(open_hour=open_hour, close_hour=close_hour)
+        BusinessHours(opens=opens * 60, closes=closes * 60)
+
+
+def test_the_default_setting_is_the_default_calendar() -> None:
+    parsed = BusinessHours.parse("Mon-Fri 08:00-18:00")
+    assert (parsed.days, parsed.opens, parsed.closes) == (HOURS.days, HOURS.opens, HOURS.closes)
+    assert not parsed.is_open(ny(2026, 11, 26, 12, 0))  # Thanksgiving: holidays still closed
+
+
+@pytest.mark.parametrize(
+    ("setting", "open_at", "closed_at"),
+    [
+        ("Mon-Sat 08:00-20:00", ny(2026, 11, 28, 19, 59), ny(2026, 11, 29, 12, 0)),  # Sat / Sun
+        ("Mon,Wed,Fri 09:30-17:00", ny(2026, 12, 2, 9, 30), ny(2026, 12, 1, 12, 0)),  # Wed / Tue
+        ("sat-sun 00:00-24:00", ny(2026, 11, 29, 23, 59), ny(2026, 11, 30, 0, 0)),  # Sun / Mon
+        ("Fri-Mon 12:00-13:00", ny(2026, 11, 30, 12, 0), ny(2026, 12, 1, 12, 0)),  # wraps
+        ("always", ny(2026, 11, 26, 3, 0), None),  # Thanksgiving night too
+    ],
+)
+def test_agent_hours_settings(setting: str, open_at: datetime, closed_at: datetime | None) -> None:
+    hours = BusinessHours.parse(setting)
+    assert hours.is_open(open_at)
+    assert hours.next_opening(open_at) == open_at
+    if closed_at is not None:
+        assert not hours.is_open(closed_at)
+        assert hours.is_open(hours.next_opening(closed_at))
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [
+        "",
+        "weekdays",
+        "Mon-Fri",
+        "Mon-Fri 8-18",
+        "Mon-Fri 18:00-08:00",
+        "Mon-Fri 08:00-24:30",
+        "Mon-Fry 08:00-18:00",
+        "Mon-Fri 08:75-18:00",
+        "Mon-Fri 08:00-08:00",
+    ],
+)
+def test_bad_agent_hours_are_refused(setting: str) -> None:
+    with pytest.raises(ValueError):
+        BusinessHours.parse(setting)
+
+
+@pytest.mark.parametrize(
+    ("setting", "en", "es"),
+    [
+        (
+            "Mon-Fri 08:00-18:00",
+            "Monday through Friday, 8 a.m. to 6 p.m., except holidays",
+            "de lunes a viernes, de 8 de la mañana a 6 de la tarde, excepto días feriados",
+        ),
+        (
+            "Mon,Wed,Sat 08:30-24:00",
+            "Monday, Wednesday and Saturday, 8:30 a.m. to midnight, except holidays",
+            "lunes, miércoles y sábado, de 8:30 de la mañana a medianoche, excepto días feriados",
+        ),
+        ("always", "24 hours a day, every day", "las 24 horas, todos los días"),
+    ],
+)
+def test_the_hours_as_callers_hear_them(setting: str, en: str, es: str) -> None:
+    hours = BusinessHours.parse(setting)
+    assert (hours.say("en"), hours.say("es")) == (en, es)
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from ivr.speech import (
     say_characters,
     say_date,
+    say_days,
     say_digits,
     say_hours,
     say_money,
@@ -186,11 +187,27 @@ def test_say_time(hour: int, minute: int, en: str, es: str) -> None:
         ((7, 20), "7 a.m. to 8 p.m.", "de 7 de la mañana a 8 de la noche"),
         ((12, 24), "noon to midnight", "de 12 del mediodía a medianoche"),
         ((0, 13), "midnight to 1 p.m.", "de medianoche a 1 de la tarde"),
+        ((8.5, 17.25), "8:30 a.m. to 5:15 p.m.", "de 8:30 de la mañana a 5:15 de la tarde"),
     ],
 )
-def test_say_hours(hours: tuple[int, int], en: str, es: str) -> None:
-    assert say_hours(*hours, "en") == en
-    assert say_hours(*hours, "es") == es
+def test_say_hours(hours: tuple[float, float], en: str, es: str) -> None:
+    opens, closes = (int(hour * 60) for hour in hours)
+    assert say_hours(opens, closes, "en") == en
+    assert say_hours(opens, closes, "es") == es
+
+
+@pytest.mark.parametrize(
+    ("days", "en", "es"),
+    [
+        ([0, 1, 2, 3, 4], "Monday through Friday", "de lunes a viernes"),
+        ([5, 6], "Saturday and Sunday", "sábado y domingo"),
+        ([2], "Wednesday", "miércoles"),
+        ([0, 2, 4], "Monday, Wednesday and Friday", "lunes, miércoles y viernes"),
+        (list(range(7)), "every day", "todos los días"),
+    ],
+)
+def test_say_days(days: list[int], en: str, es: str) -> None:
+    assert (say_days(days, "en"), say_days(days, "es")) == (en, es)
 
 
 def test_say_time_reads_an_aware_datetime_in_its_own_zone() -> None:
