@@ -8,8 +8,14 @@ PORT ?= 5000
 export TWILIO_AUTH_TOKEN ?= local-development-token
 # Calls to this number get relay (TTY) mode; `ivr call --relay` dials it.
 export RELAY_NUMBERS ?= +18776236766
+# For `make run` and `make call`: representatives are dialled into the caller's conference at
+# this number, and the terminal phone is also the local stand-in for Twilio's REST API, on this
+# address and account.
+run call call-relay: export AGENT_NUMBER ?= +16175550199
+run call call-relay: export TWILIO_API_BASE_URL ?= http://127.0.0.1:5099
+run call call-relay: export TWILIO_ACCOUNT_SID ?= AC00000000000000000000000000000000
 
-.PHONY: run test bench lint call call-relay clean
+.PHONY: run reset test bench bench-readme lint call call-relay clean test-deps
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -21,14 +27,18 @@ $(VENV)/.installed: $(BIN)/activate pyproject.toml
 
 run: $(VENV)/.installed
 	$(BIN)/ivr db upgrade
-	$(BIN)/ivr load-demo
+	$(BIN)/ivr demo load
 	@echo
 	@echo "  The payment line is answering on http://$(HOST):$(PORT)/webhooks/voice"
 	@echo "  Place a call from another terminal:   make call   (relay caller: make call-relay)"
 	@echo "  (or: TWILIO_AUTH_TOKEN=$(TWILIO_AUTH_TOKEN) $(BIN)/ivr call --url http://$(HOST):$(PORT))"
 	@echo "  Demo member: Subscriber ID 100000000001, date of birth 04171980 (sandbox cards: README)"
+	@echo "  Agent console: http://localhost:$(PORT)/agent/ (an account: $(BIN)/ivr agents add NAME --name 'Full Name')"
 	@echo
 	$(BIN)/ivr serve --host $(HOST) --port $(PORT)
+
+reset: $(VENV)/.installed
+	$(BIN)/ivr demo reset
 
 call: $(VENV)/.installed
 	$(BIN)/ivr call --url http://$(HOST):$(PORT)
@@ -36,8 +46,14 @@ call: $(VENV)/.installed
 call-relay: $(VENV)/.installed
 	$(BIN)/ivr call --url http://$(HOST):$(PORT) --relay --answer-delay 25
 
-test: $(VENV)/.installed
+test: $(VENV)/.installed test-deps
 	$(BIN)/pytest -q
+
+# The browser tests drive Debian's Chromium (Playwright's own browser download is not used).
+test-deps:
+	@test -x /usr/bin/chromium || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+		&& apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } \
+		|| echo "  no /usr/bin/chromium: the browser tests skip (CI: they fail)"
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
@@ -45,6 +61,9 @@ lint: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(BIN)/python -m bench
+
+bench-readme: $(VENV)/.installed
+	$(BIN)/python -m bench --readme
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache .hypothesis

@@ -106,6 +106,7 @@ def _key_value(settings: Settings) -> KeyValue:
 def _register(app: Flask) -> None:
     from webhooks.agent_api import bp as agent_api
     from webhooks.agent_captures import bp as agent_captures
+    from webhooks.agent_console import bp as agent_console
     from webhooks.health import bp as health
     from webhooks.voice import bp as voice
 
@@ -113,3 +114,4 @@ def _register(app: Flask) -> None:
     app.register_blueprint(health)
     app.register_blueprint(agent_api)
     app.register_blueprint(agent_captures)
+    app.register_blueprint(agent_console)

@@ -132,9 +132,6 @@ def demo_load() -> None:
     _import(demo_accounts(eastern_date(system_clock())))
 
 
-main.add_command(demo_load, "load-demo")  # the name the Makefile used before `ivr demo load`
-
-
 @demo.command("reset")
 def demo_reset() -> None:
     """Start the demo over: the demo members' payments and attempts cleared, accounts reloaded.

@@ -1,23 +1,34 @@
-"""What every agent API blueprint shares: the bearer-token check and the JSON errors.
+"""What every agent API blueprint shares: the session check and the JSON errors.
 
 A view that needs a logged-in agent is wrapped in `require_agent`; inside it `flask.g.agent` is
-the agent's username. Errors are `{"error": {"code", "message"}}` (SPEC "Fixed JSON API"):
-return `api_error(...)`, or raise `ApiError` from anywhere in a view of a blueprint passed to
-`json_errors`, which also turns Flask's own errors (400, 413, 415, ...) into that shape.
+the agent's username. The session is an `Authorization: Bearer TOKEN` header or, for the console
+page (webhooks/agent_console), the same token in the `SESSION_COOKIE`; a cookie-authenticated
+POST or DELETE must also carry the session's `csrf_token` in an `X-CSRF-Token` header.
+
+Errors are `{"error": {"code", "message"}}` (SPEC "Fixed JSON API"): return `api_error(...)`, or
+raise `ApiError` from anywhere in a view of a blueprint passed to `json_errors`, which also turns
+Flask's own errors (400, 413, 415, ...) into that shape.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Callable
-from functools import wraps
+from functools import lru_cache, wraps
 from typing import Any
 
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from payments.services.agents import AgentService
 
 BEARER = "bearer"
+SESSION_COOKIE = "__Host-agent_session"  # __Host-: Secure, Path=/, no Domain (set nowhere else)
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class ApiError(Exception):
@@ -48,13 +59,36 @@ def bearer_token(header: str | None) -> str | None:
     return token if scheme.lower() == BEARER and token and " " not in token else None
 
 
+@lru_cache(maxsize=4)
+def _csrf_key(secret: str) -> bytes:
+    """A key of its own for CSRF tokens, derived from the app's secret (as ivr.callstate)."""
+    derive = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"ivr-agent-csrf")
+    return derive.derive(secret.encode())
+
+
+def csrf_token(session: str, purpose: str = "session") -> str:
+    """The CSRF token bound to `session` (a session token, or the login form's cookie nonce)."""
+    key = _csrf_key(current_app.extensions["ivr"].settings.twilio_auth_token)
+    return hmac.new(key, f"{purpose}:{session}".encode(), hashlib.sha256).hexdigest()
+
+
+def csrf_matches(session: str, given: str | None, purpose: str = "session") -> bool:
+    expected = csrf_token(session, purpose).encode()
+    return bool(given) and hmac.compare_digest(expected, (given or "").encode())
+
+
 def require_agent(view: Callable[..., Any]) -> Callable[..., Any]:
     """Run `view` for a live agent session, with `g.agent` set to the agent's username (the
-    session's idle time starts again); otherwise answer 401 `unauthenticated`."""
+    session's idle time starts again); otherwise answer 401 `unauthenticated`, or 403
+    `csrf_failed` for a cookie-authenticated change without the session's CSRF token."""
 
     @wraps(view)
     def checked(*args: Any, **kwargs: Any) -> Any:
-        token = bearer_token(request.headers.get("Authorization"))
+        header = request.headers.get("Authorization")  # when sent, it alone counts
+        token = request.cookies.get(SESSION_COOKIE) if header is None else bearer_token(header)
+        if header is None and token and request.method not in SAFE_METHODS:
+            if not csrf_matches(token, request.headers.get(CSRF_HEADER)):
+                return api_error(403, "csrf_failed", "the request lacks the page's CSRF token")
         username = agents().authenticate(token) if token else None
         if username is None:
             response = api_error(401, "unauthenticated", "log in: no session, or it has ended")
