@@ -212,6 +212,21 @@ def agents_disable(username: str) -> None:
     click.echo(f"agent {username.strip().lower()} disabled; {ended} session(s) ended")
 
 
+@agents.command("enable")
+@click.argument("username")
+def agents_enable(username: str) -> None:
+    """Let a disabled agent log in again, with a new password (read as for `add`)."""
+    password = _new_password()
+    with core() as payments:
+        try:
+            payments.agents.enable_agent(username, password)
+        except LookupError as error:
+            raise click.ClickException(str(error.args[0])) from error
+        except ValueError as error:
+            raise click.ClickException(str(error)) from error
+    click.echo(f"agent {username.strip().lower()} enabled, with the new password")
+
+
 def _new_password() -> str:
     from payments.services.agents import MIN_PASSWORD_LENGTH
 

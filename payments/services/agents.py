@@ -87,6 +87,24 @@ class AgentService:
             uow.commit()
         return ended.rowcount
 
+    def enable_agent(self, username: str, password: str) -> None:
+        """Let a disabled agent log in again, with a new password (whoever re-enables the login
+        sets it). LookupError if there is no such agent, ValueError for a short password."""
+        name, now = username.strip().lower(), self._now()
+        if len(password) < MIN_PASSWORD_LENGTH:
+            raise ValueError(f"the password must be at least {MIN_PASSWORD_LENGTH} characters")
+        hashed = self._logins.hash(password)
+        with self._uow() as uow:
+            found = uow.connection.execute(
+                update(AGENTS)
+                .where(AGENTS.c.username == name)
+                .values(disabled=False, password_hash=hashed)
+            )
+            if found.rowcount != 1:
+                raise LookupError(f"no agent {name}")
+            audit.record(uow.connection, now, audit.SYSTEM, "agent.enabled", name)
+            uow.commit()
+
     def log_in(self, username: str, password: str, client: str) -> str:
         """A new session's bearer token. InvalidLogin (one answer for an unknown username, a
         wrong password and a disabled agent), or LoginLimited without the password checked."""

@@ -329,3 +329,24 @@ def test_cli_disables_an_agent_and_ends_their_sessions(runner) -> None:
         core.close()
     unknown = cli.invoke(main, ["agents", "disable", "nobody"])
     assert unknown.exit_code == 1 and "no agent nobody" in unknown.output
+
+
+def test_cli_enables_a_disabled_agent_with_a_new_password(runner) -> None:
+    cli, url = runner
+    cli.invoke(main, ["agents", "add", "dana", "--name", "Dana Reyes"], PASSWORD + "\n")
+    cli.invoke(main, ["agents", "disable", "dana"])
+    fresh = "a brand new passphrase"
+    enabled = cli.invoke(main, ["agents", "enable", "dana"], fresh + "\n")
+    assert enabled.exit_code == 0, enabled.output
+    assert fresh not in enabled.output
+    core = build_core(url)
+    try:
+        with pytest.raises(InvalidLogin):
+            core.agents.log_in("dana", PASSWORD, OFFICE)  # the old password is gone
+        assert core.agents.authenticate(core.agents.log_in("dana", fresh, OFFICE)) == "dana"
+    finally:
+        core.close()
+    unknown = cli.invoke(main, ["agents", "enable", "nobody"], fresh + "\n")
+    assert unknown.exit_code == 1 and "no agent nobody" in unknown.output
+    short = cli.invoke(main, ["agents", "enable", "dana"], "short\n")
+    assert short.exit_code == 1 and "at least 12 characters" in short.output
