@@ -27,7 +27,10 @@ bp = Blueprint(
 )
 
 LOGIN_COOKIE = "__Host-agent_login"  # the login form's CSRF nonce
-ENDED = "Your session has ended after 30 minutes without activity. Please log in again."
+ENDED = (
+    "Your session has ended: 30 minutes without activity, or 12 hours since you logged in. "
+    "Please log in again."
+)
 NOTICES = {"logout": "You have logged out.", "idle": ENDED}
 STALE_FORM = "This form had expired or did not come from this page. Please log in again."
 SECURITY_HEADERS = {

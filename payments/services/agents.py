@@ -27,6 +27,7 @@ from payments.storage.unit_of_work import UnitOfWorkFactory
 __all__ = ["AgentService", "InvalidLogin", "LoginLimited", "NotVerified"]
 
 IDLE_TIMEOUT = timedelta(minutes=30)
+MAX_SESSION = timedelta(hours=12)  # a whole shift; then log in again, however busy
 MIN_PASSWORD_LENGTH = 12
 FULL_NAME_LENGTH = 200
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
@@ -120,6 +121,7 @@ class AgentService:
             update(SESSIONS)
             .where(SESSIONS.c.token_hash == digest(token))
             .where(SESSIONS.c.last_seen > now - IDLE_TIMEOUT, SESSIONS.c.username.in_(active))
+            .where(SESSIONS.c.created_at > now - MAX_SESSION)
             .values(last_seen=now)
             .returning(SESSIONS.c.username)
         )

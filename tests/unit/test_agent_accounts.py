@@ -124,6 +124,16 @@ def test_sessions_end_after_thirty_idle_minutes_and_use_restarts_the_count(setup
     assert service.authenticate(token) is None
 
 
+def test_a_session_in_constant_use_still_ends_after_twelve_hours(setup) -> None:
+    service, clock, _, _, _ = setup
+    token = service.log_in("dana", PASSWORD, OFFICE)
+    for _ in range(12 * 4 - 1):  # used every quarter of an hour
+        clock.advance(minutes=15)
+        assert service.authenticate(token) == "dana"
+    clock.advance(minutes=15)  # twelve hours after logging in
+    assert service.authenticate(token) is None
+
+
 def test_failed_logins_are_audited_by_the_name_tried_without_the_password(setup) -> None:
     service, _, _, _, uow = setup
     for username in ("dana", "nobody"):

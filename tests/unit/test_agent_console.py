@@ -207,7 +207,7 @@ def test_an_idle_session_brings_the_login_form_back_saying_so(client, clock) -> 
     clock.advance(minutes=31)
     page = client.get("/agent/")
     assert page.status_code == 200 and 'name="password"' in page.get_data(as_text=True)
-    assert "Your session has ended after 30 minutes" in page.get_data(as_text=True)
+    assert "Your session has ended: 30 minutes without activity" in page.get_data(as_text=True)
     assert client.get_cookie(SESSION_COOKIE) is None
 
 

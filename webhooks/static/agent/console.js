@@ -77,6 +77,7 @@
   }
 
   function sessionEnded() {
+    if (view.loggingOut) return; // the logout's own page says why; a late poll must not race it
     view.stopped = true;
     window.location.assign("/agent/"); // the login form, saying the session ended
   }
@@ -519,7 +520,7 @@
   function checkIdle() {
     const busy = view.capture && !FINAL.includes(view.capture.state);
     if (!busy && Date.now() - lastActivity > idleMs) {
-      view.stopped = true;
+      view.stopped = view.loggingOut = true;
       $("logout-reason").value = "idle";
       $("logout-form").requestSubmit();
       return;
@@ -532,6 +533,7 @@
   for (const kind of ["keydown", "pointerdown", "input"]) {
     document.addEventListener(kind, () => { lastActivity = Date.now(); }, { passive: true });
   }
+  $("logout-form").addEventListener("submit", () => { view.stopped = view.loggingOut = true; });
   $("capture-state").tabIndex = -1; // focus moves there when a capture ends
   $("verify-form").addEventListener("submit", verify);
   $("lookup-form").addEventListener("submit", lookUp);
