@@ -69,7 +69,12 @@ class CallDirectory:
         """The call is in its conference, waiting for (or back with) an agent."""
         known = self.get(info.call_sid)
         if known is not None:  # back from a capture: keep what is known of the agent
-            info = replace(info, agent_leg=known.agent_leg, state=_state_of(known.agent_leg))
+            info = replace(
+                info,
+                agent_leg=known.agent_leg,
+                state=_state_of(known.agent_leg),
+                since=known.since,  # the console keeps the call in its place
+            )
         self._put(info)
 
     def get(self, call_sid: str) -> CallInfo | None:

@@ -170,3 +170,23 @@ def test_pressing_0_during_a_capture_goes_back_to_the_agent_not_the_queue(line: 
     assert "This payment was not made, and nothing was charged." in spoken(back)
     assert back.find("Dial/Conference") is not None
     assert line.app.extensions["ivr"].captures.get(capture.id).state == "cancelled"
+
+
+def test_back_from_a_capture_the_call_is_still_connected_and_keeps_its_place(line: Line) -> None:
+    from datetime import timedelta
+
+    caller = verified_and_transferred(line)
+    joins = {
+        "FriendlyName": f"call-{SID}",
+        "StatusCallbackEvent": "participant-join",
+        "CallSid": "CA" + "5" * 32,
+    }
+    signed_post(line, "/webhooks/voice/conference", joins)
+    directory = line.app.extensions["ivr"].directory
+    listed = directory.get(SID)
+    line.clock.now += timedelta(minutes=3)
+    capture = capture_for(line)
+    caller.moved_to(f"capture={capture.id}")
+    caller.press(VISA, "1228", "123", "02110", "1")
+    back = directory.get(SID)
+    assert (back.state, back.agent_leg, back.since) == (CONNECTED, listed.agent_leg, listed.since)
