@@ -105,7 +105,11 @@ class CallHandler:
         """The caller hung up during a capture: nothing was charged unless its payment had
         started, and then the payment's record decides (Captures.with_ledger)."""
         captures = self.services.captures
-        abandoned = captures.update(capture.id, state=ABANDONED, message=HUNG_UP)
+        fields = [  # what the caller was keying was never finished
+            {**view, "state": "waiting"} if view["state"] == "entering" else view
+            for view in capture.fields
+        ]
+        abandoned = captures.update(capture.id, state=ABANDONED, message=HUNG_UP, fields=fields)
         if abandoned is not None:
             captures.with_ledger(abandoned, self.services.payments)
 

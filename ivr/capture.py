@@ -187,7 +187,8 @@ class Captures:
         outcome = payments.outcome(capture.payment_key)
         if outcome is None:  # refused before it reached the processor: nothing was charged
             return capture
-        settled = replace(capture, **ended_by(outcome))
+        # A payment on record means the caller confirmed: every field was entered.
+        settled = replace(capture, **ended_by(outcome), fields=all_done(capture.fields))
         if capture.state == ABANDONED or capture.message.startswith(HUNG_UP):
             settled.message = f"{HUNG_UP}; the payment is {outcome.status.value}"
         if settled != capture:
