@@ -15,7 +15,7 @@ run call call-relay: export AGENT_NUMBER ?= +16175550199
 run call call-relay: export TWILIO_API_BASE_URL ?= http://127.0.0.1:5099
 run call call-relay: export TWILIO_ACCOUNT_SID ?= AC00000000000000000000000000000000
 
-.PHONY: run reset test bench bench-readme lint call call-relay clean test-deps
+.PHONY: run reset test bench bench-readme lint call call-relay clean mutation test-deps
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -64,6 +64,17 @@ bench: $(VENV)/.installed
 
 bench-readme: $(VENV)/.installed
 	$(BIN)/python -m bench --readme
+
+# Mutation testing of payments/ and ivr/flows/ against tests/unit and tests/e2e (see
+# [tool.mutmut] in pyproject.toml). Slow: not part of `test`, not run in CI. Results are kept in
+# mutants/ and only changed functions are tested again; `rm -rf mutants` starts over. Restrict a
+# run to some mutants with e.g.  make mutation MUTANTS='payments.domain.* ivr.flows.money.*'
+MUTANTS ?=
+mutation: $(VENV)/.installed
+	rm -rf mutants/tests  # copied afresh by mutmut: no test deleted since the last run lingers
+	HYPOTHESIS_PROFILE=mutation $(BIN)/mutmut run --max-children 2 $(foreach m,$(MUTANTS),'$(m)')
+	$(BIN)/mutmut results
+	$(BIN)/python -m bench.mutation_score
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache .hypothesis

@@ -12,11 +12,31 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
+from hypothesis import HealthCheck, Phase, settings
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+# Hypothesis profiles. "default" is Hypothesis's own default, unchanged (and under CI Hypothesis
+# still picks its "ci" profile by itself). "mutation" is for `make mutation`, where every mutant
+# reruns the tests: a failing example only has to be found, not shrunk (shrinking the random
+# callers takes minutes), the same examples are drawn for every mutant, and no example database
+# is shared between mutants. Tests that set their own max_examples keep it (see
+# tests/e2e/test_random_callers.py for the one that lowers its own under this profile).
+settings.register_profile("default", settings.get_profile("default"))
+settings.register_profile(
+    "mutation",
+    max_examples=20,
+    phases=[phase for phase in Phase if phase not in (Phase.shrink, Phase.explain)],
+    derandomize=True,
+    database=None,
+    deadline=None,  # two mutants run at once on a loaded machine: time is not the behaviour
+    suppress_health_check=[HealthCheck.too_slow],
+)
+if os.environ.get("HYPOTHESIS_PROFILE"):
+    settings.load_profile(os.environ["HYPOTHESIS_PROFILE"])
 
 
 def _unavailable(service: str, error: Exception) -> None:

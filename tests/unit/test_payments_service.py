@@ -27,35 +27,15 @@ from payments.domain.values import (
     VerifyResult,
 )
 from payments.gateways.sandbox import SandboxGateway
-from payments.operations.demo import demo_accounts
-from payments.operations.importer import import_accounts
 from payments.services.service import PaymentService
 from payments.storage import new_payment
 from payments.storage.models import AuditEvent, Payment, PaymentAllocation, Plan
-from tests.doubles import FakeClock, FlakyGateway, migrated_sqlite
+from tests.doubles import FlakyGateway
 
 D = Decimal
 NOV_10 = datetime(2026, 11, 10, 15, 0, tzinfo=UTC)  # 10:00 in Boston; M = December 2026
 ANA, LUIS, MEI, JAMES, ROSA = (f"10000000000{i}" for i in range(1, 6))
 VISA = "4242424242424242"
-
-
-@pytest.fixture()
-def database(tmp_path):
-    engine, uow_factory = migrated_sqlite(tmp_path)
-    import_accounts(uow_factory, demo_accounts(date(2026, 11, 10)))
-    yield engine, uow_factory
-    engine.dispose()
-
-
-@pytest.fixture()
-def db(database):
-    return database[1]
-
-
-@pytest.fixture()
-def clock():
-    return FakeClock(NOV_10)
 
 
 @pytest.fixture()

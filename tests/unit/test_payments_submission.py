@@ -20,36 +20,16 @@ from payments.domain.instruments import AccountType, BankDetails, CardDetails
 from payments.domain.values import Channel, PaymentRequest, PaymentStatus, TelAuthorization
 from payments.gateways.base import ChargeRequest
 from payments.gateways.sandbox import SandboxGateway, settlement_fate
-from payments.operations.demo import demo_accounts
-from payments.operations.importer import import_accounts
 from payments.operations.reconcile import reconcile_payments
 from payments.services.service import PaymentService
 from payments.storage.models import BankAuthorization, Payment
-from tests.doubles import DeadCharger, FakeClock, FlakyGateway, migrated_sqlite
+from tests.doubles import DeadCharger, FlakyGateway
 
 D = Decimal
 NOW = datetime(2026, 11, 10, 15, 0, tzinfo=UTC)
 ANA, LUIS = "100000000001", "100000000002"
 ACCOUNT = "000123456789"
 VISA = "4242424242424242"
-
-
-@pytest.fixture()
-def database(tmp_path):
-    engine, uow_factory = migrated_sqlite(tmp_path)
-    import_accounts(uow_factory, demo_accounts(date(2026, 11, 10)))
-    yield engine, uow_factory
-    engine.dispose()
-
-
-@pytest.fixture()
-def db(database):
-    return database[1]
-
-
-@pytest.fixture()
-def clock():
-    return FakeClock(NOW)
 
 
 @pytest.fixture()
