@@ -2,8 +2,8 @@
 
 A call is listed from the moment it is put in its conference (`call-<CallSid>`) until it ends:
 its caller number, language, channel, whether the caller passed verification (and as whom), and
-whether an agent's leg has joined. Kept beside the call state, in the same store (Redis, or the
-embedded one), so every worker sees the same list.
+whether the caller and an agent's leg are both in the conference. Kept beside the call state, in
+the same store (Redis, or the embedded one), so every worker sees the same list.
 """
 
 from __future__ import annotations
@@ -30,11 +30,14 @@ class CallInfo:
     caller: str  # E.164, or "" when withheld
     language: str  # "en" | "es"
     channel: str  # "voice" | "relay"
-    state: str  # WAITING (no agent yet) | CONNECTED | CAPTURING (the caller is keying details)
+    state: str  # WAITING (agent or caller not in yet) | CONNECTED (both) | CAPTURING (keying)
     verified: bool
     subscriber_id: str | None  # only when verified
     since: str  # ISO time the call reached representatives
     agent_leg: str | None = None  # the CallSid of the agent's leg in the conference
+    # Whether the caller's own leg is in the conference. The caller is told to join it by the
+    # answer to a turn, and an agent's leg may join first: a capture needs both there.
+    caller_in: bool = False
 
     def as_json(self) -> dict[str, Any]:
         """The API's view (SPEC "Fixed JSON API", GET /calls)."""
@@ -66,16 +69,16 @@ class CallDirectory:
         self._store = store
 
     def enter(self, info: CallInfo) -> None:
-        """The call is in its conference, waiting for (or back with) an agent."""
+        """The caller is being put in the call's conference, to wait for (or be back with) an
+        agent; the caller's leg is in once its own join is reported (`caller_joined`)."""
         known = self.get(info.call_sid)
         if known is not None:  # back from a capture: keep what is known of the agent
             info = replace(
                 info,
                 agent_leg=known.agent_leg,
-                state=_state_of(known.agent_leg),
                 since=known.since,  # the console keeps the call in its place
             )
-        self._put(info)
+        self._put(_settled(replace(info, caller_in=False)))
 
     def get(self, call_sid: str) -> CallInfo | None:
         raw = self._store.get_record(self.KIND, call_sid)
@@ -86,17 +89,18 @@ class CallDirectory:
         return sorted(calls, key=lambda call: call.since)
 
     def agent_joined(self, call_sid: str, leg: str) -> None:
-        self._update(call_sid, agent_leg=leg, state=CONNECTED)
+        self._update(call_sid, agent_leg=leg)
 
     def agent_left(self, call_sid: str, leg: str) -> None:
         known = self.get(call_sid)
         if known is not None and known.agent_leg == leg:
-            self._update(call_sid, agent_leg=None, state=WAITING)
+            self._update(call_sid, agent_leg=None)
+
+    def caller_joined(self, call_sid: str, present: bool) -> None:
+        self._update(call_sid, caller_in=present)
 
     def capturing(self, call_sid: str, on: bool) -> None:
-        known = self.get(call_sid)
-        if known is not None:
-            self._update(call_sid, state=CAPTURING if on else _state_of(known.agent_leg))
+        self._update(call_sid, state=CAPTURING if on else WAITING)
 
     def verified(self, call_sid: str, subscriber_id: str) -> None:
         self._update(call_sid, verified=True, subscriber_id=subscriber_id)
@@ -107,7 +111,7 @@ class CallDirectory:
     def _update(self, call_sid: str, **changes: Any) -> None:
         known = self.get(call_sid)
         if known is not None:
-            self._put(replace(known, **changes))
+            self._put(_settled(replace(known, **changes)))
 
     def _put(self, info: CallInfo) -> None:
         self._store.put_record(
@@ -115,8 +119,13 @@ class CallDirectory:
         )
 
 
-def _state_of(agent_leg: str | None) -> str:
-    return CONNECTED if agent_leg else WAITING
+def _settled(info: CallInfo) -> CallInfo:
+    """`info` with the state its legs make: connected once the agent and the caller are both in
+    the conference, waiting before; a capture stays capturing until it hands the caller back."""
+    if info.state == CAPTURING:
+        return info
+    both_in = info.agent_leg is not None and info.caller_in
+    return replace(info, state=CONNECTED if both_in else WAITING)
 
 
 def now_iso(moment: datetime) -> str:

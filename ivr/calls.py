@@ -114,13 +114,17 @@ class CallHandler:
             captures.with_ledger(abandoned, self.services.payments)
 
     def conference_event(self, name: str, event: str, leg: str) -> None:
-        """A leg joined or left a caller's conference: an agent's leg connects the call."""
+        """A leg joined or left a caller's conference: the call is connected while both the
+        caller and an agent's leg are in it."""
         caller = call_of_conference(name)
-        if caller is None or leg == caller:
+        if caller is None or event not in ("participant-join", "participant-leave"):
             return
-        if event == "participant-join":
+        joined = event == "participant-join"
+        if leg == caller:
+            self.directory.caller_joined(caller, joined)
+        elif joined:
             self.directory.agent_joined(caller, leg)
-        elif event == "participant-leave":
+        else:
             self.directory.agent_left(caller, leg)
 
     def capture(self, hook: Webhook, capture_id: str, action: str, field: str) -> str:

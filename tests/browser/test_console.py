@@ -17,7 +17,7 @@ import pytest
 from tests.browser.accessibility import assert_accessible, assert_fits
 from tests.browser.conftest import AGENT, PASSWORD
 from tests.e2e.test_agent_capture_api import connected, follow_the_move
-from tests.e2e.test_agent_capture_calls import Caller
+from tests.e2e.test_agent_capture_calls import SID, Caller, conference_event
 from tests.e2e.test_card_and_bank_calls import ANA, VISA
 from webhooks.agent_console import ENDED
 
@@ -97,6 +97,8 @@ def test_an_agent_takes_a_card_payment_the_caller_keys(page: Page, served, tmp_p
     expect(field(page, "confirm")[0]).to_have_text("Done")
     expect(page.locator("#payments")).to_contain_text(payment.confirmation)
     expect(page.locator("#payments tbody tr").first).to_contain_text("Agent")
+    expect(calls).to_contain_text("Waiting to be connected")  # the caller's leg on its way back
+    conference_event(line, "participant-join", SID)
     expect(calls).to_contain_text("Connected")  # the caller is back with the agent
     expect(page.get_by_role("button", name="Start secure capture")).to_be_visible()
     expect(page.get_by_label("Plan", exact=True)).to_have_value("D-100000000001")  # what is due
@@ -111,7 +113,7 @@ def test_an_agent_verifies_a_caller_until_the_session_ends(page: Page, served) -
     log_in(page)
     calls = page.locator("#calls")
     expect(calls).to_contain_text("Not verified")
-    expect(calls).to_contain_text("Waiting for an agent")
+    expect(calls).to_contain_text("Waiting to be connected")
     page.get_by_role("button", name=f"Select the call from {CALLER}").click()
     page.locator("#lookup-id").fill(ANA)
     page.get_by_role("button", name="Look up").click()

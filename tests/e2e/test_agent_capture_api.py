@@ -7,16 +7,16 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.e2e.conftest import Line, signed_post
+from tests.e2e.conftest import Line
 from tests.e2e.test_agent_capture_calls import (
     AGENT_DESK,
+    AGENT_LEG,
     SID,
     Caller,
+    both_in_the_conference,
     verified_and_transferred,
 )
 from tests.e2e.test_card_and_bank_calls import ANA, VISA
-
-AGENT_LEG = "CA" + "5" * 32
 
 
 class RecordingTwilio:
@@ -62,12 +62,7 @@ def token(line: Line, username: str = "agent.smith") -> dict[str, str]:
 
 def connected(line: Line) -> Caller:
     caller = verified_and_transferred(line)
-    joins = {
-        "FriendlyName": f"call-{SID}",
-        "StatusCallbackEvent": "participant-join",
-        "CallSid": AGENT_LEG,
-    }
-    signed_post(line, "/webhooks/voice/conference", joins)
+    both_in_the_conference(line)
     return caller
 
 

@@ -15,6 +15,7 @@ from tests.e2e.conftest import Line, signed_post, spoken, twiml
 from tests.e2e.test_card_and_bank_calls import ANA, ANA_DOB, VISA
 
 SID = "CA" + "4" * 32
+AGENT_LEG = "CA" + "5" * 32
 CALL = {"CallSid": SID, "From": "+16175559999", "To": "+18776236765"}
 AGENT_DESK = "+16175550199"
 
@@ -49,6 +50,18 @@ def verified_and_transferred(line: Line) -> Caller:
     return caller
 
 
+def conference_event(line: Line, event: str, leg: str) -> None:
+    """Twilio reports that `leg` joined or left the call's conference."""
+    params = {"FriendlyName": f"call-{SID}", "StatusCallbackEvent": event, "CallSid": leg}
+    assert signed_post(line, "/webhooks/voice/conference", params).status_code == 204
+
+
+def both_in_the_conference(line: Line) -> None:
+    """The caller's leg and then the agent's have joined the call's conference."""
+    conference_event(line, "participant-join", SID)
+    conference_event(line, "participant-join", AGENT_LEG)
+
+
 def capture_for(line: Line, method: str = "card", amount: str = "45.00"):
     return line.app.extensions["ivr"].captures.create(
         call_sid=SID,
@@ -68,13 +81,23 @@ def test_a_transfer_joins_the_calls_conference_and_lists_it_for_agents(line: Lin
     directory = line.app.extensions["ivr"].directory
     (listed,) = directory.list()
     assert (listed.state, listed.verified, listed.subscriber_id) == (WAITING, True, ANA)
-    agent_joins = {
-        "FriendlyName": f"call-{SID}",
-        "StatusCallbackEvent": "participant-join",
-        "CallSid": "CA" + "5" * 32,
-    }
-    assert signed_post(line, "/webhooks/voice/conference", agent_joins).status_code == 204
+    conference_event(line, "participant-join", SID)
+    assert directory.get(SID).state == WAITING  # the caller is in; no agent yet
+    conference_event(line, "participant-join", AGENT_LEG)
     assert directory.get(SID).state == CONNECTED
+
+
+def test_an_agent_who_joins_before_the_caller_waits_for_the_caller(line: Line) -> None:
+    """A capture needs the caller there: an agent's leg can join the conference before the
+    caller's leg has (the caller is still hearing "connecting you")."""
+    verified_and_transferred(line)
+    directory = line.app.extensions["ivr"].directory
+    conference_event(line, "participant-join", AGENT_LEG)
+    assert (directory.get(SID).state, directory.get(SID).agent_leg) == (WAITING, AGENT_LEG)
+    conference_event(line, "participant-join", SID)
+    assert directory.get(SID).state == CONNECTED
+    conference_event(line, "participant-leave", SID)
+    assert directory.get(SID).state == WAITING
 
 
 def test_an_unverified_caller_is_listed_as_unverified(line: Line) -> None:
@@ -176,17 +199,15 @@ def test_back_from_a_capture_the_call_is_still_connected_and_keeps_its_place(lin
     from datetime import timedelta
 
     caller = verified_and_transferred(line)
-    joins = {
-        "FriendlyName": f"call-{SID}",
-        "StatusCallbackEvent": "participant-join",
-        "CallSid": "CA" + "5" * 32,
-    }
-    signed_post(line, "/webhooks/voice/conference", joins)
+    both_in_the_conference(line)
     directory = line.app.extensions["ivr"].directory
     listed = directory.get(SID)
     line.clock.now += timedelta(minutes=3)
     capture = capture_for(line)
     caller.moved_to(f"capture={capture.id}")
+    conference_event(line, "participant-leave", SID)
     caller.press(VISA, "1228", "123", "02110", "1")
     back = directory.get(SID)
-    assert (back.state, back.agent_leg, back.since) == (CONNECTED, listed.agent_leg, listed.since)
+    assert (back.state, back.agent_leg, back.since) == (WAITING, listed.agent_leg, listed.since)
+    conference_event(line, "participant-join", SID)  # the caller's leg is back in
+    assert directory.get(SID).state == CONNECTED

@@ -28,7 +28,7 @@
     skipped: ["–", "Not entered"],
   };
   const ANSWERED = ["processing", "approved", "declined", "failed"]; // the caller confirmed
-  const CALL_STATES = { waiting: "Waiting for an agent", connected: "Connected", capturing: "Capturing details" };
+  const CALL_STATES = { waiting: "Waiting to be connected", connected: "Connected", capturing: "Capturing details" };
   const LANGUAGES = { en: "English", es: "Spanish" };
   const PLAN_STATUS = {
     active: "Active",
