@@ -20,7 +20,7 @@ from payments.services import service as service_module
 from payments.services.charging import ChargeResult
 from payments.services.service import PaymentService
 from payments.services.submission import Reserver
-from payments.storage.models import Payment
+from payments.storage.models import AuditEvent, Payment
 from tests.doubles import DeadCharger, FlakyGateway
 from tests.unit.test_payments_service import LUIS, MEI, pay
 
@@ -42,6 +42,13 @@ def services():
     yield made
     for service in made:
         service.close()
+
+
+def audit_events(db) -> list[AuditEvent]:
+    with db() as uow:
+        events = uow.session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
+        uow.session.expunge_all()
+        return list(events)
 
 
 def stored(db, key: str) -> Payment:
@@ -174,6 +181,21 @@ def test_reconciliation_counts_each_reversal_and_confirmation_and_goes_on_past_u
         late_charge = sandbox.lookup(key)
         assert late_charge is not None and payment.gateway_ref == late_charge.transaction_id
     assert [stored(db, key).unresolved for key in ("unknown-1", "unknown-2")] == [True, True]
+    # the audit trail says what reconciliation did to each payment, by its confirmation number
+    settled = {
+        event.details["confirmation"]: event.action
+        for event in audit_events(db)
+        if event.actor == "system"
+        and event.action in ("payment.reversed", "payment.confirmed_not_charged")
+    }
+    assert None not in settled and len(settled) == 4
+    assert settled == {
+        **{stored(db, key).confirmation: "payment.reversed" for key in ("late-1", "late-2")},
+        **{
+            stored(db, key).confirmation: "payment.confirmed_not_charged"
+            for key in ("never-1", "never-2")
+        },
+    }
 
 
 class AnotherRunMeanwhile(FlakyGateway):
