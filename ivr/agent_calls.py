@@ -38,6 +38,9 @@ class CallInfo:
     # Whether the caller's own leg is in the conference. The caller is told to join it by the
     # answer to a turn, and an agent's leg may join first: a capture needs both there.
     caller_in: bool = False
+    # The base URL Twilio reaches this call's webhooks on, for moving the caller's leg when
+    # PUBLIC_BASE_URL is not set: the console may be reached on another host than Twilio uses.
+    webhook_base: str = ""
 
     def as_json(self) -> dict[str, Any]:
         """The API's view (SPEC "Fixed JSON API", GET /calls)."""

@@ -280,6 +280,7 @@ class CallHandler:
                 verified=verified,
                 subscriber_id=ctx.state.get("sub") if verified else None,
                 since=ctx.now().isoformat(),
+                webhook_base=hook.base_url,
             )
         )
         if first_time and self.twilio is not None and self.twilio.configured:

@@ -119,7 +119,8 @@ def _capture(capture_id: str) -> Capture:
 
 def _move(capture: Capture, action: str, field: str = "", cancel_on_failure: bool = False) -> None:
     """Move the caller's leg to the capture URL (Twilio's REST API)."""
-    url = f"{_base_url()}/webhooks/voice/capture?capture={capture.id}&action={action}"
+    base = _webhook_base(capture.call_sid)
+    url = f"{base}/webhooks/voice/capture?capture={capture.id}&action={action}"
     try:
         _ivr().twilio.redirect(capture.call_sid, url + (f"&field={field}" if field else ""))
     except TwilioUnavailable as error:
@@ -129,8 +130,12 @@ def _move(capture: Capture, action: str, field: str = "", cancel_on_failure: boo
         raise ApiError(502, "twilio_unavailable", str(error)) from None
 
 
-def _base_url() -> str:
-    return _ivr().settings.public_base_url or request.url_root.rstrip("/")
+def _webhook_base(call_sid: str) -> str:
+    """Where Twilio reaches this service: PUBLIC_BASE_URL, or the base URL of the call's own
+    webhooks (the agent's browser may have reached the console on another name)."""
+    call = _ivr().directory.get(call_sid)
+    known = call.webhook_base if call is not None else ""
+    return _ivr().settings.public_base_url or known or request.url_root.rstrip("/")
 
 
 def _audit(action: str, capture: Capture, **details: Any) -> None:

@@ -138,6 +138,22 @@ def test_a_capture_from_start_to_approval(line: Line) -> None:
     assert payment.channel.value == "agent"
 
 
+def test_the_caller_is_moved_to_the_address_twilio_uses_not_the_consoles(line: Line) -> None:
+    """The console can be reached on another name (localhost, an internal host) than the one
+    Twilio posts the call's webhooks to: the move goes where Twilio reaches the call."""
+    connected(line)
+    answer = line.app.test_client().post(
+        f"/api/agent/v1/calls/{SID}/captures",
+        json={"plan_id": "H-100000000001", "amount": "45.00", "method": "card"},
+        headers=token(line),
+        base_url="https://console.internal.example",
+    )
+    assert answer.status_code == 201
+    ((call_sid, url),) = line.app.extensions["ivr"].twilio.moves
+    assert call_sid == SID
+    assert url.startswith("http://localhost/webhooks/voice/capture?capture=CP")  # as signed_post
+
+
 def test_another_agent_can_neither_watch_nor_cancel(line: Line) -> None:
     connected(line)
     capture_id = start(line, token(line)).get_json()["capture_id"]
