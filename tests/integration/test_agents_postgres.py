@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import TypeVar
 
@@ -18,6 +16,7 @@ from payments.services.service import PaymentService
 from payments.storage.db import make_engine, make_uow_factory, upgrade_database
 from payments.storage.models import AgentLoginFailure, AgentSession, AuditEvent
 from tests.doubles import FakeClock
+from tests.integration.concurrency import all_at_once
 
 pytestmark = pytest.mark.integration
 
@@ -40,18 +39,6 @@ def agents(fresh_postgres_url: str) -> Iterator[tuple[AgentService, object]]:
     yield service, engine
     payments.close()
     engine.dispose()
-
-
-def all_at_once(count: int, attempt: Callable[[int], T]) -> list[T]:
-    """Run `attempt(0..count-1)` on `count` threads released together."""
-    start = threading.Barrier(count)
-
-    def released(i: int) -> T:
-        start.wait()
-        return attempt(i)
-
-    with ThreadPoolExecutor(count) as pool:
-        return list(pool.map(released, range(count)))
 
 
 def outcome(service: AgentService, username: str, password: str, client: str) -> str:

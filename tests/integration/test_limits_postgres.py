@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import TypeVar
@@ -22,6 +20,7 @@ from payments.services.service import PaymentService
 from payments.storage.db import make_engine, make_uow_factory, upgrade_database
 from payments.storage.tables import AUDIT_EVENTS, FAILURES, SANDBOX_CHARGES, UNKNOWN_IDS
 from tests.doubles import FakeClock
+from tests.integration.concurrency import all_at_once
 
 pytestmark = pytest.mark.integration
 
@@ -40,18 +39,6 @@ def core(fresh_postgres_url: str) -> Iterator[tuple[PaymentService, object]]:
     yield service, engine
     service.close()
     engine.dispose()
-
-
-def all_at_once(count: int, attempt: Callable[[int], T]) -> list[T]:
-    """Run `attempt(0..count-1)` on `count` threads released together."""
-    start = threading.Barrier(count)
-
-    def released(i: int) -> T:
-        start.wait()
-        return attempt(i)
-
-    with ThreadPoolExecutor(count) as pool:
-        return list(pool.map(released, range(count)))
 
 
 def count(engine, query) -> int:

@@ -42,6 +42,7 @@ from payments.storage.models import (
 )
 from payments.storage.repository import lock_plan_of_payment
 from tests.doubles import FakeClock, FlakyGateway
+from tests.integration.concurrency import all_at_once
 
 pytestmark = pytest.mark.integration
 
@@ -107,17 +108,13 @@ def test_eight_callers_paying_the_full_balance_at_once_approve_exactly_one(engin
     gateway = SlowGateway(SandboxGateway(engine))
     service = PaymentService(db, gateway, FakeClock(NOW))
 
-    start = threading.Barrier(8)
-
     def attempt(i: int) -> str:
-        start.wait()
         try:
             return service.submit_payment(request(f"full-{i}")).status.value
         except AmountNotAllowed:
             return "refused"
 
-    with ThreadPoolExecutor(8) as pool:
-        results = list(pool.map(attempt, range(8)))
+    results = all_at_once(8, attempt)
     assert results.count("approved") == 1 and results.count("refused") == 7
     with db() as uow:
         approved = uow.session.scalars(
@@ -132,17 +129,13 @@ def test_partial_payments_racing_never_exceed_the_balance(engine, db):
     gateway = SlowGateway(SandboxGateway(engine))
     service = PaymentService(db, gateway, FakeClock(NOW))
 
-    start = threading.Barrier(8)
-
     def attempt(i: int) -> Decimal:
-        start.wait()
         try:
             return service.submit_payment(request(f"part-{i}", "100.00")).remaining_balance
         except AmountNotAllowed:
             return Decimal("-1")
 
-    with ThreadPoolExecutor(8) as pool:
-        results = list(pool.map(attempt, range(8)))
+    results = all_at_once(8, attempt)
     assert results.count(Decimal("-1")) == 4  # 412.50 holds four payments of 100.00
     assert gateway.charged_cents() == 40000
 
@@ -150,14 +143,7 @@ def test_partial_payments_racing_never_exceed_the_balance(engine, db):
 def test_one_key_from_four_threads_is_one_payment_and_one_charge(engine, db):
     gateway = SlowGateway(SandboxGateway(engine))
     service = PaymentService(db, gateway, FakeClock(NOW))
-    start = threading.Barrier(4)
-
-    def attempt(_: int):
-        start.wait()
-        return service.submit_payment(request("same"))
-
-    with ThreadPoolExecutor(4) as pool:
-        outcomes = list(pool.map(attempt, range(4)))
+    outcomes = all_at_once(4, lambda _: service.submit_payment(request("same")))
     assert all(o.charged for o in outcomes)
     assert len({o.confirmation for o in outcomes}) == 1
     assert gateway.charges() == 1 and gateway.charge_calls == 1
