@@ -73,7 +73,7 @@ class CallDirectory:
 
     def enter(self, info: CallInfo) -> None:
         """The caller is being put in the call's conference, to wait for (or be back with) an
-        agent; the caller's leg is in once its own join is reported (`caller_joined`)."""
+        agent; the caller's leg is in once its own join is reported (`caller_present`)."""
         known = self.get(info.call_sid)
         if known is not None:  # back from a capture: keep what is known of the agent
             info = replace(
@@ -99,11 +99,12 @@ class CallDirectory:
         if known is not None and known.agent_leg == leg:
             self._update(call_sid, agent_leg=None)
 
-    def caller_joined(self, call_sid: str, present: bool) -> None:
+    def caller_present(self, call_sid: str, present: bool) -> None:
         self._update(call_sid, caller_in=present)
 
-    def capturing(self, call_sid: str, on: bool) -> None:
-        self._update(call_sid, state=CAPTURING if on else WAITING)
+    def capturing(self, call_sid: str) -> None:
+        """The caller's leg is moved to a capture; `enter` brings the call back."""
+        self._update(call_sid, state=CAPTURING)
 
     def verified(self, call_sid: str, subscriber_id: str) -> None:
         self._update(call_sid, verified=True, subscriber_id=subscriber_id)

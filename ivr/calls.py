@@ -121,7 +121,7 @@ class CallHandler:
             return
         joined = event == "participant-join"
         if leg == caller:
-            self.directory.caller_joined(caller, joined)
+            self.directory.caller_present(caller, joined)
         elif joined:
             self.directory.agent_joined(caller, leg)
         else:

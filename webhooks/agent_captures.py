@@ -50,7 +50,7 @@ def start(call_sid: str) -> tuple[Response, int]:
         method=method,
     )
     _move(capture, "start", cancel_on_failure=True)
-    _ivr().directory.capturing(call_sid, True)
+    _ivr().directory.capturing(call_sid)
     _audit("agent.capture_start", capture, plan_id=plan_id, amount=str(amount), method=method)
     return jsonify(capture_id=capture.id), 201
 
