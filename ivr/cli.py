@@ -269,7 +269,7 @@ def reconcile(every: float | None, stale_after: float) -> None:
 
         def run_once() -> int:
             report = reconcile_payments(
-                payments.uow, payments.gateway, stale_after=timedelta(seconds=stale_after)
+                payments.uow, payments.processor, stale_after=timedelta(seconds=stale_after)
             )
             click.echo(
                 f"resolved {report.resolved}, reversed {report.reversed}, "

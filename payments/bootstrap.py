@@ -7,9 +7,12 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
+from payments.bank.originator import AchOriginator
+from payments.bank.sealing import Sealer
 from payments.domain.clock import Clock, system_clock
 from payments.gateways.base import Gateway
 from payments.gateways.registry import make_gateway
+from payments.gateways.routing import ByMethod
 from payments.services.agents import AgentService
 from payments.services.service import PaymentService
 from payments.storage.db import make_engine, make_uow_factory
@@ -20,9 +23,13 @@ from payments.storage.unit_of_work import UnitOfWorkFactory
 class PaymentsCore:
     engine: Engine
     uow: UnitOfWorkFactory
-    gateway: Gateway
+    gateway: Gateway  # the card processor (`GATEWAY`)
+    bank: AchOriginator  # bank debits: the line's own ACH entries
+    processor: ByMethod  # cards to `gateway`, bank accounts to `bank`
+    sealer: Sealer  # bank account numbers at rest
     service: PaymentService
     agents: AgentService  # agent console accounts, sessions and their audited actions
+    clock: Clock = system_clock
 
     def close(self) -> None:
         """Let charges in flight finish, then release the database connections."""
@@ -35,11 +42,18 @@ def build_core(
     gateway_name: str = "sandbox",
     clock: Clock = system_clock,
     gateway: Gateway | None = None,
+    bank_key: str | None = None,
 ) -> PaymentsCore:
-    """The core on `database_url`, charging through the adapter `gateway_name` (the `GATEWAY`
-    setting) unless a `gateway` is handed in (tests inject faults that way)."""
+    """The core on `database_url`, charging cards through the adapter `gateway_name` (the
+    `GATEWAY` setting) unless a `gateway` is handed in (tests inject faults that way), and
+    sealing bank account numbers with `bank_key` (BANK_DATA_KEY; None: a key of this process
+    only, for tests)."""
     engine = make_engine(database_url)
     uow = make_uow_factory(engine)
-    chosen = gateway if gateway is not None else make_gateway(gateway_name, engine)
-    service = PaymentService(uow, chosen, clock)
-    return PaymentsCore(engine, uow, chosen, service, AgentService(uow, clock, service))
+    card = gateway if gateway is not None else make_gateway(gateway_name, engine)
+    sealer = Sealer(bank_key) if bank_key else Sealer.ephemeral()
+    bank = AchOriginator(engine, sealer, clock)
+    processor = ByMethod(card, bank)
+    service = PaymentService(uow, processor, clock)
+    agents = AgentService(uow, clock, service)
+    return PaymentsCore(engine, uow, card, bank, processor, sealer, service, agents, clock)

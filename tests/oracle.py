@@ -14,6 +14,7 @@ from sqlalchemy import Engine, func, select
 
 from ivr.speech import say_characters
 from payments.storage.tables import (
+    ACH_ENTRIES,
     ALLOCATIONS,
     INVOICES,
     PAYMENTS,
@@ -22,6 +23,7 @@ from payments.storage.tables import (
 )
 
 CHARGED = ("approved", "settled")
+KEPT_DEBITS = ("queued", "exported", "settled")
 # What the line says about money, in both languages.
 NOT_CHARGED_THIS = ("You have not been charged for this payment.", "No se le ha cobrado este pago.")
 CANCELLED = (
@@ -80,13 +82,17 @@ class MoneyOracle:
         }
 
     def kept_charges(self) -> dict[str, int]:
-        """Cents the processor took and kept, by idempotency key."""
+        """Cents taken and kept, by idempotency key: the card processor's kept charges, and
+        the bank debits the line originates (queued, sent or settled; not cancelled before
+        sending, not returned by the bank)."""
         kept = SANDBOX_CHARGES.c.approved & ~SANDBOX_CHARGES.c.reversed
-        query = select(SANDBOX_CHARGES.c.idempotency_key, SANDBOX_CHARGES.c.amount_cents)
+        cards = select(SANDBOX_CHARGES.c.idempotency_key, SANDBOX_CHARGES.c.amount_cents)
+        debits = select(ACH_ENTRIES.c.idempotency_key, ACH_ENTRIES.c.amount_cents).where(
+            ACH_ENTRIES.c.status.in_(KEPT_DEBITS)
+        )
         with self.engine.connect() as conn:
-            return {
-                row.idempotency_key: row.amount_cents for row in conn.execute(query.where(kept))
-            }
+            rows = [*conn.execute(cards.where(kept)), *conn.execute(debits)]
+        return {row.idempotency_key: row.amount_cents for row in rows}
 
     def check_books(self) -> None:
         """The processor's charges are exactly the charged payments; no invoice is overpaid;

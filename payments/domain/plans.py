@@ -38,6 +38,7 @@ class PlanAccount:
     coverage_start: date | None
     bills: tuple[Bill, ...]  # oldest coverage month first
     reserved: Decimal = ZERO  # held by payments still waiting for the processor
+    subsidized: bool = False  # ConnectorCare or advance premium tax credit: a grace period
 
     @property
     def payable(self) -> bool:
@@ -130,3 +131,16 @@ def credit(plan: PlanAccount, amount: Decimal, paid_on: date) -> Credit:
     if start is not None:
         after = replace(after, coverage_start=start)
     return Credit(shares, after, cents(amount - applicable), start)
+
+
+def status_after_reversal(plan: PlanAccount, binder_undone: bool, today: date) -> PlanStatus:
+    """The plan's status once a payment's credit is taken back (a returned bank debit): a binder
+    that no longer pays the first bill leaves the plan waiting for it again; a subsidized plan
+    with a bill past due is back in its grace period."""
+    bills = by_period(plan.bills)
+    if plan.status is PlanStatus.ACTIVE and binder_undone and bills and bills[0].is_open:
+        return PlanStatus.PENDING
+    past_due = any(bill.is_past_due(today) for bill in bills)
+    if plan.status is PlanStatus.ACTIVE and plan.subsidized and past_due:
+        return PlanStatus.GRACE
+    return plan.status

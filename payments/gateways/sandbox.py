@@ -4,8 +4,8 @@ It stands in for an external processor, so its ledger of charges lives outside a
 the `sandbox_charges` table. Every worker, `ivr reconcile` and a restarted server see the same
 charges, and the same idempotency key never charges twice (a unique key in that table).
 
-Bank debits are approved at once; their settlement fate is encoded in the transaction id
-(`sbx_ach_R01_...`), so settlement needs no stored account number.
+Cards only: bank accounts are debited by the line itself, through NACHA files to its bank
+(payments.bank); the sandbox bank (payments.bank.sandbox_bank) stands in for that bank.
 """
 
 from __future__ import annotations
@@ -20,10 +20,7 @@ from sqlalchemy import Connection, Engine, Row, bindparam, func, insert, select,
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from payments.domain.instruments import (
-    BankDetails,
     CardDetails,
-    aba_routing_valid,
-    bank_account_valid,
     card_brand,
     luhn_valid,
     security_code_length,
@@ -41,8 +38,6 @@ DECLINED_CARDS = {
 }
 SLOW_CARD = "4000000000001018"  # approved, but the answer takes SLOW_SECONDS
 SLOW_SECONDS = 20.0
-RETURNED_ACCOUNTS = {"000111111116": "R01", "000111111113": "R02"}
-SETTLES = "settle"
 
 _BY_KEY = select(SANDBOX_CHARGES).where(SANDBOX_CHARGES.c.idempotency_key == bindparam("key"))
 _REVERSE = (
@@ -122,14 +117,6 @@ class SandboxGateway:
             raise GatewayUnavailable(f"sandbox ledger: {type(error).__name__}") from None
 
 
-def settlement_fate(transaction_id: str) -> str | None:
-    """The ACH return code a sandbox bank debit will get at settlement, or None if it settles."""
-    parts = transaction_id.split("_")
-    if len(parts) == 4 and parts[:2] == ["sbx", "ach"] and parts[2] != SETTLES:
-        return parts[2]
-    return None
-
-
 def _ledger_row(request: ChargeRequest, answer: GatewayResponse) -> dict[str, object]:
     """What the ledger keeps of a charge: never the card or account number."""
     return {
@@ -155,10 +142,9 @@ def _decide(request: ChargeRequest) -> GatewayResponse:
     reference = hashlib.sha256(request.idempotency_key.encode()).hexdigest()[:16]
     if request.amount_cents <= 0:
         return _declined(DeclineReason.GENERIC, "amount must be positive")
-    instrument = request.instrument
-    if isinstance(instrument, CardDetails):
-        return _card(instrument, reference)
-    return _bank(instrument, reference)
+    if not isinstance(request.instrument, CardDetails):
+        raise TypeError("the sandbox card processor takes cards only")
+    return _card(request.instrument, reference)
 
 
 def _card(card: CardDetails, reference: str) -> GatewayResponse:
@@ -173,13 +159,6 @@ def _card(card: CardDetails, reference: str) -> GatewayResponse:
     if len(card.security_code) != security_code_length(brand) or not card.security_code.isdigit():
         return _declined(DeclineReason.INCORRECT_SECURITY_CODE, "security code rejected")
     return GatewayResponse(True, f"sbx_ch_{reference}", None, "approved")
-
-
-def _bank(bank: BankDetails, reference: str) -> GatewayResponse:
-    if not aba_routing_valid(bank.routing_number) or not bank_account_valid(bank.account_number):
-        return _declined(DeclineReason.INVALID_ACCOUNT, "routing or account number rejected")
-    fate = RETURNED_ACCOUNTS.get(bank.account_number, SETTLES)
-    return GatewayResponse(True, f"sbx_ach_{fate}_{reference}", None, "debit accepted")
 
 
 def _declined(reason: DeclineReason, message: str) -> GatewayResponse:

@@ -55,6 +55,7 @@ _LEDGER_COLUMNS = (
     PLANS.c.carrier,
     PLANS.c.status,
     PLANS.c.coverage_start,
+    PLANS.c.subsidized,
     _reserved.label("reserved"),
     INVOICES.c.id.label("invoice_id"),
     INVOICES.c.period,
@@ -75,6 +76,12 @@ _PLAN_LEDGER = (
 # The plan's ledger, and whether a payment holds an idempotency key: one round trip for both
 # reads a reservation makes under the plan's lock.
 _KEY_TAKEN = select(PAYMENTS.c.id).where(PAYMENTS.c.idempotency_key == bindparam("key")).exists()
+_PLAN_LEDGERS = (
+    select(*_LEDGER_COLUMNS)
+    .select_from(_PLANS_AND_INVOICES)
+    .where(PLANS.c.id.in_(bindparam("plan_pks", expanding=True)))
+    .order_by(PLANS.c.id, INVOICES.c.period)
+)
 _PLAN_LEDGER_AND_KEY = _PLAN_LEDGER.add_columns(_KEY_TAKEN.label("key_taken"))
 _MEMBER_LEDGERS = (
     select(MEMBERS.c.first_name, MEMBERS.c.last_name, MEMBERS.c.language, *_LEDGER_COLUMNS)
@@ -88,6 +95,14 @@ def plan_ledger(conn: Connection, plan_ref: int) -> PlanAccount:
     rows = conn.execute(_PLAN_LEDGER, {"plan_pk": plan_ref}).all()
     (plan,) = _accounts(rows)
     return plan
+
+
+def plan_ledgers(conn: Connection, plan_refs: Sequence[int]) -> dict[int, PlanAccount]:
+    """Many plans' accounts in one statement (the AutoPay run), by plan id."""
+    if not plan_refs:
+        return {}
+    rows = conn.execute(_PLAN_LEDGERS, {"plan_pks": list(plan_refs)}).all()
+    return {plan.ref: plan for plan in _accounts(rows)}
 
 
 def plan_ledger_and_key(conn: Connection, plan_ref: int, key: str) -> tuple[PlanAccount, bool]:
@@ -127,6 +142,7 @@ def _account(rows: list[Row[Any]]) -> PlanAccount:
         coverage_start=first.coverage_start,
         bills=tuple(_bill(row) for row in rows if row.invoice_id is not None),
         reserved=cents(first.reserved or ZERO),
+        subsidized=bool(first.subsidized),
     )
 
 

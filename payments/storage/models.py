@@ -24,6 +24,8 @@ class Member(Base):
     date_of_birth: Mapped[date] = mapped_column(Date)
     zip: Mapped[str] = mapped_column(String(10))
     language: Mapped[str] = mapped_column(String(8), default="en")
+    # Where letters go (AutoPay's written copy when no SMS): line1, line2, city, state, zip.
+    mailing_address: Mapped[dict[str, str] | None] = mapped_column(JSON)
 
     phones: Mapped[list[MemberPhone]] = relationship(
         back_populates="member", cascade="all, delete-orphan", order_by="MemberPhone.id"
@@ -100,6 +102,11 @@ class Payment(Base):
     # so reconciliation must reverse any charge that surfaces later (payments.operations.reconcile).
     unresolved: Mapped[bool] = mapped_column(Boolean, default=False)
     activated_coverage_start: Mapped[date | None] = mapped_column(Date)
+    # An AutoPay debit's enrolment; a retry of a returned debit points at the payment it retries.
+    enrolment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("autopay_enrolments.id"), index=True
+    )
+    retry_of: Mapped[int | None] = mapped_column(ForeignKey("payments.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -221,3 +228,7 @@ class AgentLoginFailure(Base):
     username: Mapped[str] = mapped_column(String(64), index=True)  # as tried: maybe no agent's
     client: Mapped[str] = mapped_column(String(64), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# The bank side's tables share this metadata (migrations compare against all of it).
+from payments.storage import bank_models as _bank_models  # noqa: E402, F401

@@ -5,6 +5,16 @@ from __future__ import annotations
 
 from sqlalchemy import Table
 
+from payments.storage.bank_models import (
+    AchEntry,
+    AchFile,
+    AchReturnFile,
+    AutopayEnrolment,
+    AutopayNotice,
+    OutboxMessage,
+    RecurringAuthorization,
+    SmsOptOut,
+)
 from payments.storage.models import (
     AuditEvent,
     BankAuthorization,
@@ -37,3 +47,11 @@ AUDIT_EVENTS = _table(AuditEvent)
 FAILURES = _table(VerificationFailure)
 UNKNOWN_IDS = _table(UnknownIdAttempt)
 SANDBOX_CHARGES = _table(SandboxCharge)
+ENROLMENTS = _table(AutopayEnrolment)
+RECURRING_AUTHORIZATIONS = _table(RecurringAuthorization)
+NOTICES = _table(AutopayNotice)
+ACH_FILES = _table(AchFile)
+ACH_ENTRIES = _table(AchEntry)
+ACH_RETURN_FILES = _table(AchReturnFile)
+OUTBOX = _table(OutboxMessage)
+SMS_OPT_OUTS = _table(SmsOptOut)

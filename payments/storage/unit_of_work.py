@@ -102,6 +102,14 @@ class UnitOfWorkFactory:
     def __call__(self) -> SqlAlchemyUnitOfWork:
         return SqlAlchemyUnitOfWork(self._session_factory)
 
+    @property
+    def engine(self) -> Engine:
+        """The engine its units of work connect with."""
+        engine = self._session_factory.kw.get("bind")
+        if not isinstance(engine, Engine):
+            raise TypeError("the session factory must be bound to an Engine")
+        return engine
+
     def reader(self) -> SqlAlchemyUnitOfWork:
         return SqlAlchemyUnitOfWork(self._session_factory, read_only=True)
 

@@ -8,7 +8,6 @@ from payments.domain.confirmation import ALPHABET, LENGTH, is_confirmation, new_
 from payments.domain.instruments import AccountType, BankDetails, CardDetails
 from payments.domain.values import DeclineReason
 from payments.gateways.base import ChargeRequest, GatewayResponse
-from payments.gateways.sandbox import settlement_fate
 from payments.services.charging import charge_truthfully
 from tests.doubles import FlakyGateway, standalone_sandbox
 
@@ -64,19 +63,9 @@ def test_wrong_security_code_length_is_declined():
     assert response.decline_reason is DeclineReason.INCORRECT_SECURITY_CODE
 
 
-@pytest.mark.parametrize(
-    ("account", "fate"), [("000111111116", "R01"), ("000111111113", "R02"), ("12345678", None)]
-)
-def test_bank_debit_carries_its_settlement_fate(account, fate):
-    response = standalone_sandbox().charge(bank_charge(account))
-    assert response.approved and settlement_fate(response.transaction_id) == fate
-    assert account not in response.transaction_id
-
-
-@pytest.mark.parametrize(("routing", "account"), [("011000016", "12345678"), ("021000021", "123")])
-def test_bad_bank_details_are_declined(routing, account):
-    response = standalone_sandbox().charge(bank_charge(account, routing))
-    assert response.decline_reason is DeclineReason.INVALID_ACCOUNT
+def test_bank_accounts_are_not_the_card_processors():
+    with pytest.raises(TypeError):
+        standalone_sandbox().charge(bank_charge("12345678"))
 
 
 def test_same_key_twice_charges_once():

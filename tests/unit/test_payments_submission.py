@@ -10,6 +10,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import inspect, select, text
 
+from payments.bank.originator import AchOriginator
+from payments.bank.sealing import Sealer
 from payments.domain.errors import (
     AmountNotAllowed,
     AuthorizationRequired,
@@ -19,7 +21,8 @@ from payments.domain.errors import (
 from payments.domain.instruments import AccountType, BankDetails, CardDetails
 from payments.domain.values import Channel, PaymentRequest, PaymentStatus, TelAuthorization
 from payments.gateways.base import ChargeRequest
-from payments.gateways.sandbox import SandboxGateway, settlement_fate
+from payments.gateways.routing import ByMethod
+from payments.gateways.sandbox import SandboxGateway
 from payments.operations.reconcile import reconcile_payments
 from payments.services.service import PaymentService
 from payments.storage.models import BankAuthorization, Payment
@@ -38,7 +41,9 @@ def sandbox(database):
 
 
 def service_with(db, gateway, clock) -> PaymentService:
-    return PaymentService(db, gateway, clock)
+    """Cards through `gateway`, bank accounts through the line's own ACH originator."""
+    bank = AchOriginator(db.engine, Sealer.ephemeral(), clock)
+    return PaymentService(db, ByMethod(gateway, bank), clock)
 
 
 def authorization(last4: str = ACCOUNT[-4:]) -> TelAuthorization:
@@ -115,15 +120,8 @@ def test_bank_debit_stores_the_authorization_and_never_the_account(database, san
         assert (record.call_sid, record.accepted_at) == ("CA-bank", NOW)
         assert record.retain_until == datetime(2028, 11, 10, 15, 0, tzinfo=UTC)
         assert (payment.method, payment.last4, payment.account_type) == ("bank", "6789", "checking")
-        assert settlement_fate(payment.gateway_ref) is None
+        assert payment.gateway_ref.startswith("ach_")
     assert ACCOUNT not in all_stored_text(engine)
-
-
-def test_returned_account_fate_is_in_the_transaction_id(db, sandbox, clock):
-    request = bank_request("k", account="000111111116", auth=authorization("1116"))
-    service_with(db, sandbox, clock).submit_payment(request)
-    with db() as uow:
-        assert settlement_fate(uow.session.scalars(select(Payment.gateway_ref)).one()) == "R01"
 
 
 def test_card_numbers_are_stored_nowhere(database, sandbox, clock):
