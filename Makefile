@@ -14,6 +14,7 @@ export RELAY_NUMBERS ?= +18776236766
 run call call-relay: export AGENT_NUMBER ?= +16175550199
 run call call-relay: export TWILIO_API_BASE_URL ?= http://127.0.0.1:5099
 run call call-relay: export TWILIO_ACCOUNT_SID ?= AC00000000000000000000000000000000
+run: export SMS_FROM ?= +18775550123
 
 .PHONY: run reset test bench bench-readme lint call call-relay clean mutation test-deps
 

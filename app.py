@@ -68,7 +68,14 @@ def create_app(
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     logging.basicConfig(level=settings.log_level)
-    core = build_core(settings.database_url, settings.gateway, clock, gateway)
+    core = build_core(
+        settings.database_url,
+        settings.gateway,
+        clock,
+        gateway,
+        bank_key=settings.bank_data_key,
+        service_phone=settings.service_phone,
+    )
     store = CallStore(
         kv or _key_value(settings),
         fernet_from(settings.twilio_auth_token, settings.call_state_key),
@@ -77,7 +84,18 @@ def create_app(
     hours = hours or settings.agent_hours
     renderer = Renderer(Catalog.load(hours), settings)
     captures = Captures(store.kv)
-    services = FlowServices(core.service, settings, hours, clock, renderer.speak, captures)
+    jobs = _jobs(settings, core)
+    services = FlowServices(
+        core.service,
+        settings,
+        hours,
+        clock,
+        renderer.speak,
+        captures,
+        autopay=core.autopay,
+        receipts=core.receipts,
+        kick_messages=lambda: _kick(jobs),
+    )
     directory = CallDirectory(store.kv)
     twilio = TwilioCalls(
         settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_api_base_url
@@ -88,6 +106,31 @@ def create_app(
     )
     _register(app)
     return app
+
+
+def _jobs(settings: Settings, core: PaymentsCore) -> Any:
+    """The job engine: RQ on REDIS_URL, else this process (ivr.jobs)."""
+    from ivr.jobs import InProcessJobs, RqJobs
+
+    if not settings.redis_url:
+        return InProcessJobs(core, settings)
+    import redis
+
+    client = redis.Redis.from_url(
+        settings.redis_url,
+        socket_timeout=REDIS_TIMEOUT_SECONDS,
+        socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+    )
+    return RqJobs(client)
+
+
+def _kick(jobs: Any) -> None:
+    """Have the outbox sent now; if the job engine cannot be reached, the messages wait in the
+    outbox for the next send (the schedule sends it every minute)."""
+    try:
+        jobs.enqueue("send_messages")
+    except Exception:  # noqa: BLE001 - a message must never fail the call that wrote it
+        logging.getLogger(__name__).warning("could not hand the outbox to the job engine")
 
 
 def _key_value(settings: Settings) -> KeyValue:
@@ -108,6 +151,7 @@ def _register(app: Flask) -> None:
     from webhooks.agent_captures import bp as agent_captures
     from webhooks.agent_console import bp as agent_console
     from webhooks.health import bp as health
+    from webhooks.sms import bp as sms
     from webhooks.voice import bp as voice
 
     app.register_blueprint(voice)
@@ -115,3 +159,4 @@ def _register(app: Flask) -> None:
     app.register_blueprint(agent_api)
     app.register_blueprint(agent_captures)
     app.register_blueprint(agent_console)
+    app.register_blueprint(sms)

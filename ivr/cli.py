@@ -26,13 +26,25 @@ def settings() -> Settings:
     return found
 
 
-@contextmanager
-def core() -> Iterator[Any]:
-    """The payments core, built as the server builds it (payments.bootstrap)."""
+def build_from_settings() -> tuple[Settings, Any]:
+    """The settings and the payments core, built as the server builds them (payments.bootstrap):
+    for every command and every job worker."""
     from payments.bootstrap import build_core
 
     configured = settings()
-    built = build_core(configured.database_url, configured.gateway)
+    built = build_core(
+        configured.database_url,
+        configured.gateway,
+        bank_key=configured.bank_data_key,
+        service_phone=configured.service_phone,
+    )
+    return configured, built
+
+
+@contextmanager
+def core() -> Iterator[Any]:
+    """The payments core, built as the server builds it (payments.bootstrap)."""
+    _, built = build_from_settings()
     try:
         yield built
     finally:
@@ -307,7 +319,15 @@ def _register_phone() -> None:
     main.add_command(call)
 
 
+def _register_bank() -> None:
+    from ivr.cli_bank import commands
+
+    for command in commands():
+        main.add_command(command)
+
+
 _register_phone()
+_register_bank()
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

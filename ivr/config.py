@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import phonenumbers
 
@@ -13,6 +15,11 @@ from payments.gateways.registry import GATEWAYS
 
 DEFAULT_DATABASE_URL = "sqlite:///instance/ivr.sqlite3"
 DEFAULT_AGENT_HOURS = "Mon-Fri 08:00-18:00"
+BANK_KEY_FILE = "bank-data.key"  # next to an SQLite database, when BANK_DATA_KEY is unset
+# The sandbox's originator: a Federal Reserve test routing number and made-up company details.
+SANDBOX_ODFI = "011000015"
+SANDBOX_COMPANY_ID = "1234567890"
+SANDBOX_COMPANY_NAME = "MA HEALTH CONN"
 
 
 class ConfigError(ValueError):
@@ -67,6 +74,45 @@ def _agent_hours(env: Mapping[str, str], name: str) -> BusinessHours:
         raise ConfigError(f"{name}: {error}, not {raw!r}") from error
 
 
+def _text(env: Mapping[str, str], name: str, default: str, most: int) -> str:
+    value = (env.get(name) or default).strip()
+    if not value or len(value) > most or not value.isascii() or not value.isprintable():
+        raise ConfigError(f"{name} must be 1 to {most} printable ASCII characters")
+    return value
+
+
+def _routing(env: Mapping[str, str], name: str, default: str) -> str:
+    from payments.domain.instruments import aba_routing_valid
+
+    value = env.get(name) or default
+    if not aba_routing_valid(value):
+        raise ConfigError(f"{name} must be a 9-digit routing number with a valid check digit")
+    return value
+
+
+def _bank_data_key(env: Mapping[str, str], database_url: str) -> str:
+    """BANK_DATA_KEY, or for an SQLite database (the embedded default) a key kept in a file
+    beside it, made on first use. A shared database needs the key set: every server, worker
+    and command must seal and open bank account numbers with the same key."""
+    from payments.bank.sealing import new_key
+
+    if env.get("BANK_DATA_KEY"):
+        return env["BANK_DATA_KEY"]
+    if not database_url.startswith("sqlite:///") or database_url.endswith(":memory:"):
+        raise ConfigError(
+            "BANK_DATA_KEY is required with this DATABASE_URL: a Fernet key (or several, "
+            "comma-separated, the newest first) sealing bank account numbers"
+        )
+    path = Path(database_url.removeprefix("sqlite:///")).parent / BANK_KEY_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as new:
+            new.write(new_key())
+    except FileExistsError:
+        pass
+    return path.read_text().strip()
+
+
 def _numbers(env: Mapping[str, str], name: str) -> frozenset[str]:
     raw = env.get(name, "")
     return frozenset(to_e164(part.strip()) for part in raw.split(",") if part.strip())
@@ -98,6 +144,26 @@ class Settings:
     payee_name: str = "Massachusetts Health Connector"  # the prompts add "the" / "el"
     service_phone: str = "1-877-623-6765"
     log_level: str = "INFO"
+    # Seals bank account numbers at rest (Fernet keys, newest first). None: a key of this
+    # process only (tests); from_env always gives one.
+    bank_data_key: str | None = None
+    ach_odfi_routing: str = SANDBOX_ODFI
+    ach_company_id: str = SANDBOX_COMPANY_ID
+    ach_company_name: str = SANDBOX_COMPANY_NAME
+    ach_immediate_destination: str = SANDBOX_ODFI
+    sms_from: str = ""  # the number or Messaging Service SID messages are sent from
+
+    @property
+    def ach_originator(self) -> Any:
+        """The originator as NACHA files name it (payments.bank.nacha.Originator)."""
+        from payments.bank.nacha import Originator
+
+        return Originator(
+            odfi_routing=self.ach_odfi_routing,
+            immediate_destination=self.ach_immediate_destination,
+            company_id=self.ach_company_id,
+            company_name=self.ach_company_name,
+        )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, for_webhooks: bool = True) -> Settings:
@@ -131,6 +197,14 @@ class Settings:
             payee_name=env.get("PAYEE_NAME") or "Massachusetts Health Connector",
             service_phone=env.get("SERVICE_PHONE") or "1-877-623-6765",
             log_level=env.get("LOG_LEVEL") or "INFO",
+            bank_data_key=_bank_data_key(env, env.get("DATABASE_URL") or DEFAULT_DATABASE_URL),
+            ach_odfi_routing=_routing(env, "ACH_ODFI_ROUTING", SANDBOX_ODFI),
+            ach_company_id=_text(env, "ACH_COMPANY_ID", SANDBOX_COMPANY_ID, 10),
+            ach_company_name=_text(env, "ACH_COMPANY_NAME", SANDBOX_COMPANY_NAME, 16),
+            ach_immediate_destination=_routing(
+                env, "ACH_IMMEDIATE_DESTINATION", env.get("ACH_ODFI_ROUTING") or SANDBOX_ODFI
+            ),
+            sms_from=env.get("SMS_FROM", ""),
         )
         if not (settings.card_enabled or settings.bank_enabled):
             raise ConfigError("PAYMENTS_CARD_ENABLED and PAYMENTS_BANK_ENABLED are both off")

@@ -23,6 +23,9 @@ class FlowServices:
     clock: Callable[[], datetime]
     speak: Callable[..., str]  # the exact words a tuple of Lines is spoken as (for records)
     captures: Any = None  # ivr.capture.Captures: agent-started captures
+    autopay: Any = None  # payments.services.autopay.AutopayService
+    receipts: Any = None  # payments.services.receipts.Receipts
+    kick_messages: Callable[[], None] = lambda: None  # the outbox has new messages to send
 
 
 ANSWER_MARGIN = 1.0  # seconds a webhook keeps for rendering and saving after waiting

@@ -11,10 +11,18 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from payments.domain.values import AccountSummary, BillDue, PlanStatus, PlanSummary
+from payments.domain.values import (
+    AccountSummary,
+    AutopayView,
+    BillDue,
+    PlanStatus,
+    PlanSummary,
+    ReturnedDebit,
+)
 
 _DATES = ("due_date", "coverage_month", "coverage_start", "paid_through")
 _MONEY = ("balance", "past_due")
+_AUTOPAY_PLAIN = ("status", "day", "account_type", "last4", "reason", "reference")
 
 
 def dump(summary: AccountSummary) -> dict[str, Any]:
@@ -24,6 +32,7 @@ def dump(summary: AccountSummary) -> dict[str, Any]:
         "last_name": summary.last_name,
         "language": summary.language,
         "plans": [_dump_plan(plan) for plan in summary.plans],
+        "sms_phones": list(summary.sms_phones),
     }
 
 
@@ -34,6 +43,7 @@ def load(data: dict[str, Any]) -> AccountSummary:
         language=data["language"],
         plans=tuple(_load_plan(plan) for plan in data["plans"]),
         last_name=data.get("last_name", ""),
+        sms_phones=tuple(data.get("sms_phones", ())),
     )
 
 
@@ -58,7 +68,37 @@ def _dump_plan(plan: PlanSummary) -> dict[str, Any]:
         }
         for bill in plan.bills
     ]
+    data["autopay"] = _dump_autopay(plan.autopay)
+    data["returned"] = [
+        {
+            "amount": str(debit.amount),
+            "taken_on": debit.taken_on.isoformat(),
+            "last4": debit.last4,
+            "kind": debit.kind,
+            "retry_on": debit.retry_on.isoformat() if debit.retry_on else None,
+        }
+        for debit in plan.returned
+    ]
     return data
+
+
+def _dump_autopay(view: AutopayView) -> dict[str, Any]:
+    data = {name: getattr(view, name) for name in _AUTOPAY_PLAIN}
+    data["next_debit_date"] = view.next_debit_date.isoformat() if view.next_debit_date else None
+    data["next_amount"] = str(view.next_amount) if view.next_amount is not None else None
+    return data
+
+
+def _load_autopay(data: dict[str, Any] | None) -> AutopayView:
+    if not data:
+        return AutopayView("none")
+    values = {name: data.get(name) for name in _AUTOPAY_PLAIN}
+    when, amount = data.get("next_debit_date"), data.get("next_amount")
+    return AutopayView(
+        **values,
+        next_debit_date=date.fromisoformat(when) if when else None,
+        next_amount=Decimal(amount) if amount is not None else None,
+    )
 
 
 def _load_plan(data: dict[str, Any]) -> PlanSummary:
@@ -74,5 +114,16 @@ def _load_plan(data: dict[str, Any]) -> PlanSummary:
             past_due=bill["past_due"],
         )
         for bill in data.get("bills", [])
+    )
+    values["autopay"] = _load_autopay(data.get("autopay"))
+    values["returned"] = tuple(
+        ReturnedDebit(
+            amount=Decimal(debit["amount"]),
+            taken_on=date.fromisoformat(debit["taken_on"]),
+            last4=debit["last4"],
+            kind=debit["kind"],
+            retry_on=date.fromisoformat(debit["retry_on"]) if debit["retry_on"] else None,
+        )
+        for debit in data.get("returned", [])
     )
     return PlanSummary(**values)

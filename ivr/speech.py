@@ -122,6 +122,11 @@ def _day_of_month(day: int, lang: str) -> str:
     return "primero" if day == 1 else cardinal(day, lang)
 
 
+def say_day_of_month(day: int, lang: str) -> str:
+    """A day of each month: en "twenty-third" (after "the"), es "veintitrés" (after "el día")."""
+    return _day_of_month(day, check_language(lang))
+
+
 def say_date(d: date, lang: str, today: date | None = None) -> str:
     """en "Monday, November twenty-third", es "lunes veintitrés de noviembre".
 

@@ -14,6 +14,8 @@ from payments.gateways.base import Gateway
 from payments.gateways.registry import make_gateway
 from payments.gateways.routing import ByMethod
 from payments.services.agents import AgentService
+from payments.services.autopay import AutopayService
+from payments.services.receipts import Receipts
 from payments.services.service import PaymentService
 from payments.storage.db import make_engine, make_uow_factory
 from payments.storage.unit_of_work import UnitOfWorkFactory
@@ -29,6 +31,8 @@ class PaymentsCore:
     sealer: Sealer  # bank account numbers at rest
     service: PaymentService
     agents: AgentService  # agent console accounts, sessions and their audited actions
+    autopay: AutopayService  # enrolments, changes and cancellations
+    receipts: Receipts  # SMS receipts asked for during a call
     clock: Clock = system_clock
 
     def close(self) -> None:
@@ -43,6 +47,7 @@ def build_core(
     clock: Clock = system_clock,
     gateway: Gateway | None = None,
     bank_key: str | None = None,
+    service_phone: str = "1-877-623-6765",
 ) -> PaymentsCore:
     """The core on `database_url`, charging cards through the adapter `gateway_name` (the
     `GATEWAY` setting) unless a `gateway` is handed in (tests inject faults that way), and
@@ -56,4 +61,8 @@ def build_core(
     processor = ByMethod(card, bank)
     service = PaymentService(uow, processor, clock)
     agents = AgentService(uow, clock, service)
-    return PaymentsCore(engine, uow, card, bank, processor, sealer, service, agents, clock)
+    autopay = AutopayService(uow, sealer, clock, service_phone)
+    receipts = Receipts(uow, clock)
+    return PaymentsCore(
+        engine, uow, card, bank, processor, sealer, service, agents, autopay, receipts, clock
+    )

@@ -116,7 +116,7 @@ def call(
     )
     printer = _Printer(echo_answers=script is not None, verbose=verbose, delay=answer_delay)
     entries = _checked(split_script(script)) if script is not None else _Keyboard(printer)
-    api = LocalTwilio(phone)
+    api = LocalTwilio(phone, on_message=click.echo)
     _start_rest_api(api, rest_port, click.get_current_context())
     try:
         click.echo(f"Calling {phone.to_number} from {phone.from_number} at {phone.voice_url}")

@@ -1,6 +1,7 @@
-"""A local stand-in for the part of Twilio's REST API the line uses, serving one Phone's calls.
+"""A local stand-in for the part of Twilio's REST API the line uses, serving one Phone's calls
+and taking the line's SMS.
 
-    api = LocalTwilio(phone)
+    api = LocalTwilio(phone)          # on_message=click.echo shows each SMS on a terminal
     base = api.start(port=0)          # "http://127.0.0.1:PORT", bound to 127.0.0.1 only
     client = twilio.rest.Client(phone.account_sid, auth_token)
     client.api.base_url = base        # what the service does with TWILIO_API_BASE_URL
@@ -20,8 +21,13 @@ Routes (Twilio's paths, form-encoded bodies, JSON answers, HTTP Basic auth
   callbacks as for the caller) until that conference ends. `StatusCallback` (with
   `StatusCallbackMethod`) gets its completed status. Answers 201 with status "queued".
 - `GET /2010-04-01/Accounts/{AccountSid}/Calls/{CallSid}.json`: the call as it is now.
+- `POST /2010-04-01/Accounts/{AccountSid}/Messages.json`: `To`, `From` or
+  `MessagingServiceSid`, and `Body` send an SMS: nothing is delivered; it is kept in
+  `api.messages` and shown as `[SMS to +1…] body` through `on_message`. Answers 201 with status
+  "queued"; 400 without To (21604), a sender (21603) or Body (21602).
 
-Anything else is 404. The answers carry the fields `twilio`'s `CallInstance` reads.
+Anything else is 404. The answers carry the fields `twilio`'s `CallInstance` and
+`MessageInstance` read.
 """
 
 from __future__ import annotations
@@ -30,9 +36,12 @@ import base64
 import binascii
 import hmac
 import json
+import math
 import re
+import secrets
 import threading
-from datetime import datetime
+from collections.abc import Callable
+from datetime import UTC, datetime
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
@@ -45,14 +54,17 @@ if TYPE_CHECKING:
 
 API_VERSION = "2010-04-01"
 _CALLS = re.compile(r"/2010-04-01/Accounts/(?P<account>[^/]+)/Calls(?:/(?P<sid>[^/]+))?\.json")
+_MESSAGES = re.compile(r"/2010-04-01/Accounts/(?P<account>[^/]+)/Messages\.json")
 _HANG_UP = frozenset({"completed", "canceled"})
 
 
 class LocalTwilio:
     """Twilio's REST API for `phone`'s calls, on 127.0.0.1 (see the module's docstring)."""
 
-    def __init__(self, phone: Phone) -> None:
+    def __init__(self, phone: Phone, on_message: Callable[[str], None] | None = None) -> None:
         self.phone = phone
+        self.on_message = on_message  # told "[SMS to +1…] body" for each SMS sent
+        self.messages: list[dict[str, str | None]] = []  # to, from, body, sid, as sent
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -100,6 +112,9 @@ class LocalTwilio:
     ) -> tuple[int, dict[str, Any]]:
         if not self._authorized(headers.get("Authorization", "")):
             return 401, _error(401, 20003, "Authenticate")
+        sms = _MESSAGES.fullmatch(path)
+        if method == "POST" and sms is not None and sms["account"] == self.phone.account_sid:
+            return self._send(form)
         route = _CALLS.fullmatch(path)
         if route is None or route["account"] != self.phone.account_sid:
             return 404, _not_found(path)
@@ -165,6 +180,45 @@ class LocalTwilio:
         )
         return 201, self.resource(call, status="queued")
 
+    def _send(self, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        invalid = _invalid_message(form)
+        if invalid is not None:
+            return 400, invalid
+        message = {
+            "to": form["To"],
+            "from": form.get("From") or None,
+            "body": form["Body"],
+            "sid": "SM" + secrets.token_hex(16),
+            "messaging_service_sid": form.get("MessagingServiceSid") or None,
+        }
+        self.messages.append(message)
+        if self.on_message is not None:
+            self.on_message(f"[SMS to {message['to']}] {message['body']}")
+        return 201, self.message_resource(message)
+
+    def message_resource(self, message: dict[str, str | None]) -> dict[str, Any]:
+        """An SMS as Twilio's API shows it when it has just been taken."""
+        uri = f"/{API_VERSION}/Accounts/{self.phone.account_sid}/Messages/{message['sid']}.json"
+        now = _rfc2822(datetime.now(UTC))
+        return {
+            **message,
+            "account_sid": self.phone.account_sid,
+            "api_version": API_VERSION,
+            "status": "queued",
+            "direction": "outbound-api",
+            "date_created": now,
+            "date_updated": now,
+            "date_sent": None,
+            "num_segments": str(_segments(message["body"] or "")),
+            "num_media": "0",
+            "error_code": None,
+            "error_message": None,
+            "price": None,
+            "price_unit": "USD",
+            "uri": uri,
+            "subresource_uris": {"media": uri.removesuffix(".json") + "/Media.json"},
+        }
+
     def resource(self, call: LiveCall, status: str | None = None) -> dict[str, Any]:
         """The call as Twilio's API shows it."""
         account = self.phone.account_sid
@@ -225,6 +279,23 @@ def _invalid_create(form: dict[str, str], method: str) -> dict[str, Any] | None:
         message = "Give Url or Twiml, not both (ApplicationSid is not simulated)"
         return _error(400, 21205, message)
     return _invalid_update(form, "", method)
+
+
+def _invalid_message(form: dict[str, str]) -> dict[str, Any] | None:
+    if not form.get("To"):
+        return _error(400, 21604, "A 'To' phone number is required.")
+    if not form.get("From") and not form.get("MessagingServiceSid"):
+        return _error(400, 21603, "A 'From' phone number is required.")
+    if not form.get("Body"):
+        return _error(400, 21602, "Message body is required.")
+    return None
+
+
+def _segments(body: str) -> int:
+    """How many SMS carry `body`: 160 GSM-7 characters alone, 153 each when split (70 and 67
+    for anything beyond ASCII, sent as UCS-2; GSM-7's own accented letters are not told)."""
+    single, part = (160, 153) if body.isascii() else (70, 67)
+    return 1 if len(body) <= single else math.ceil(len(body) / part)
 
 
 def _absolute(url: str) -> bool:

@@ -3,6 +3,8 @@ balance; recent payments."""
 
 from __future__ import annotations
 
+from ivr.flows import autopay
+from ivr.flows.autopay import state_lines
 from ivr.flows.base import (
     Ask,
     Chars,
@@ -13,6 +15,7 @@ from ivr.flows.base import (
     Line,
     Money,
     Month,
+    MonthDay,
     Outcome,
     Retry,
     Step,
@@ -37,7 +40,29 @@ def bill_lines(kind: Term, bills: tuple[BillDue, ...]) -> tuple[Line, ...]:
     return tuple(lines)
 
 
+def returned_lines(plan: PlanSummary) -> tuple[Line, ...]:
+    """Bank debits the member's bank sent back lately, and what happens now."""
+    kind = Term(f"kind.{plan.kind}")
+    lines: list[Line] = []
+    for debit in plan.returned:
+        about = {"amount": Money(debit.amount), "day": MonthDay(debit.taken_on), "kind": kind}
+        if debit.retry_on is not None:
+            lines.append(line("summary.returned_retry", when=When(debit.retry_on), **about))
+        else:
+            lines.append(line("summary.returned", **about))
+    return tuple(lines)
+
+
 def plan_lines(plan: PlanSummary, autopay: bool = False) -> tuple[Line, ...]:
+    """What the plan owes, what its AutoPay is doing and any debit returned lately;
+    `autopay`: also say when AutoPay is not set up (the balance choice)."""
+    said = _owing_lines(plan) + state_lines(plan) + returned_lines(plan)
+    if autopay and plan.autopay.status in ("none", "cancelled"):
+        said += (line("summary.no_autopay", kind=Term(f"kind.{plan.kind}")),)
+    return said
+
+
+def _owing_lines(plan: PlanSummary) -> tuple[Line, ...]:
     kind = Term(f"kind.{plan.kind}")
     if plan.status is PlanStatus.TERMINATED:
         return (line("summary.terminated", kind=kind),)
@@ -51,7 +76,7 @@ def plan_lines(plan: PlanSummary, autopay: bool = False) -> tuple[Line, ...]:
         lines = (line("summary.paid_through", kind=kind, through=Day(plan.paid_through)),)
     else:
         lines = (line("summary.nothing_due", kind=kind),)
-    return lines + ((line("summary.no_autopay", kind=kind),) if autopay else ())
+    return lines
 
 
 def summary_lines(ctx, autopay: bool = False) -> tuple[Line, ...]:
@@ -65,6 +90,8 @@ def _main_menu_ask(ctx) -> Ask:
     """Only the choices there are now: no "To pay" with nothing due, no "0" when closed."""
     lines = (line("main_menu.pay"),) if ctx.account.payable_plans else ()
     lines += (line("main_menu.balance"), line("main_menu.recent"))
+    if autopay.offered(ctx):
+        lines += (line("main_menu.autopay"),)
     if ctx.services.hours.is_open(ctx.now()):
         lines += (line("main_menu.agent"),)
     return Ask(lines, Input.MENU)
@@ -72,6 +99,8 @@ def _main_menu_ask(ctx) -> Ask:
 
 def _main_menu(ctx, keys: str) -> Outcome:
     targets = {"1": "choose_plan", "2": "balance", "3": "recent_payments"}
+    if autopay.offered(ctx):
+        targets["4"] = "autopay"
     if keys not in targets:
         return Retry((line("error.choice"),))
     return Go(targets[keys])

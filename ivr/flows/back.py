@@ -17,6 +17,10 @@ _PREVIOUS = {
     "bank_account_again": "bank_account",
     "bank_authorization": "bank_account",
     "choose_plan": "main_menu",
+    "autopay_menu": "main_menu",
+    "autopay_cancel": "autopay_menu",
+    "autopay_day": "autopay_menu",
+    "autopay_copy": "bank_account",
 }
 
 
@@ -25,6 +29,13 @@ def back_from(ctx) -> str | None:
     step = ctx.step
     if step == "choose_amount":  # to the plan choice, or the menu when there was one plan
         return "choose_plan" if len(ctx.account.payable_plans) > 1 else "main_menu"
+    purpose = ctx.state.get("purpose")
+    if step == "bank_account_type" and purpose in ("autopay", "change_account"):
+        return "autopay_day" if purpose == "autopay" else "autopay_menu"
+    if step == "autopay_copy" and purpose == "change_day":
+        return "autopay_day"
+    if step == "autopay_authorization":
+        return "autopay_day"
     if step in ("card_number", "bank_account_type"):
         both = ctx.settings.card_enabled and ctx.settings.bank_enabled
         return "choose_method" if both else "choose_amount"

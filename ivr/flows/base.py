@@ -39,6 +39,13 @@ class When:
 
 
 @dataclass(frozen=True)
+class DayOfMonth:
+    """A day of each month: "the twenty-third" (AutoPay's day)."""
+
+    value: int
+
+
+@dataclass(frozen=True)
 class Moment:
     """A day and a time: "tomorrow at three fifteen p.m." (in Massachusetts time)."""
 

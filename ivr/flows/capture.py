@@ -125,6 +125,8 @@ def _account_again(ctx, keys: str) -> Outcome:
         return Go("bank_account", (line("error.account.mismatch"),))
     ctx.secrets["account_number"] = first
     ctx.state["bank"]["last4"] = first[-4:]
+    if ctx.state.get("purpose") in ("autopay", "change_account"):
+        return Go("autopay_copy")  # an account for AutoPay (ivr.flows.autopay_enrol)
     return Go("bank_authorization")
 
 

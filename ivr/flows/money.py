@@ -6,9 +6,22 @@ whole call's payments when it ends, when a payment is cancelled, or when somethi
 from __future__ import annotations
 
 import logging
+from datetime import date
 from decimal import Decimal
 
-from ivr.flows.base import Chars, Day, Line, Money, Month, MonthDay, Opening, Term, When, line
+from ivr.flows.base import (
+    Chars,
+    Day,
+    Digits,
+    Line,
+    Money,
+    Month,
+    MonthDay,
+    Opening,
+    Term,
+    When,
+    line,
+)
 from payments.domain.values import (
     BillDue,
     CallPayment,
@@ -21,8 +34,17 @@ from payments.domain.values import (
 log = logging.getLogger(__name__)
 
 
-def result_lines(outcome: PaymentOutcome, method: str) -> tuple[Line, ...]:
-    """What the caller hears about a payment the processor has answered (by card or bank)."""
+def result_lines(
+    outcome: PaymentOutcome,
+    method: str,
+    bank: dict[str, str] | None = None,
+    today: date | None = None,
+) -> tuple[Line, ...]:
+    """What the caller hears about a payment the processor has answered (by card or bank). A
+    bank debit is not money yet: it is told as scheduled, and coverage as going on once it
+    clears, never "covered through"."""
+    if outcome.charged and method == "bank" and bank is not None and today is not None:
+        return _scheduled_lines(outcome, bank, today)
     if outcome.charged:
         lines = [line("result.approved", confirmation=Chars(outcome.confirmation or ""))]
         if outcome.coverage_start:
@@ -37,6 +59,23 @@ def result_lines(outcome: PaymentOutcome, method: str) -> tuple[Line, ...]:
     if key == "result.declined.generic":
         key += f".{method}"  # the card's issuer, or the bank: whoever said no
     return (line(key), line("result.not_charged"))
+
+
+def _scheduled_lines(
+    outcome: PaymentOutcome, bank: dict[str, str], today: date
+) -> tuple[Line, ...]:
+    account = {"account_type": Term(f"account.{bank['type']}"), "last4": Digits(bank["last4"])}
+    lines = [
+        line("result.scheduled", day=MonthDay(today), **account),
+        line("result.confirmation", confirmation=Chars(outcome.confirmation or "")),
+    ]
+    if outcome.coverage_start:
+        lines.append(line("result.coverage_starts_clears", start=Day(outcome.coverage_start)))
+    else:
+        lines.append(line("result.clears"))
+    if outcome.plan is not None:
+        lines += left_owing(outcome.plan, outcome.plan.bills, "result.still")
+    return tuple(lines)
 
 
 def left_owing(plan: PlanSummary, left: tuple[BillDue, ...], prefix: str) -> tuple[Line, ...]:

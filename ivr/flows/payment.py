@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ivr.flows.autopay_enrol import text_to
 from ivr.flows.base import (
     Ask,
     Chars,
@@ -140,10 +141,32 @@ def _confirm(ctx, keys: str) -> Outcome:
 
 def _result_ask(ctx) -> Ask:
     confirmation = Chars(ctx.state["result"]["confirmation"])
-    return Ask((line("result.repeat_choice", confirmation=confirmation),), Input.MENU)
+    lines = (line("result.repeat_choice", confirmation=confirmation),)
+    if _receipt_to(ctx):
+        lines += (line("result.receipt_choice"),)
+    return Ask(lines, Input.MENU)
+
+
+def _receipt_to(ctx) -> str | None:
+    """Where a text receipt could go, unless one was asked for already."""
+    return None if ctx.state["result"].get("receipt") else text_to(ctx)
+
+
+def _receipt(ctx) -> Outcome:
+    to = _receipt_to(ctx)
+    confirmation = ctx.state["result"]["confirmation"]
+    if to and ctx.services.receipts.request(
+        ctx.state["sub"], confirmation, to, ctx.lang, ctx.call_sid
+    ):
+        ctx.state["result"]["receipt"] = True
+        ctx.services.kick_messages()
+        return Go("payment_result", (line("result.receipt_sent", ending=Digits(to[-4:])),))
+    return Go("payment_result", (line("result.receipt_not_sent"),))
 
 
 def _result(ctx, keys: str) -> Outcome:
+    if keys == "4" and _receipt_to(ctx):
+        return _receipt(ctx)
     if keys == "1":
         number = Chars(ctx.state["result"]["confirmation"])
         return Go("payment_result", (line("result.confirmation", confirmation=number),))

@@ -146,7 +146,8 @@ def told(ctx, outcome: PaymentOutcome) -> Outcome:
     """Tell an answered payment's truth and move on."""
     ctx.state.pop("processing", None)
     ctx.refresh_account()
-    said = result_lines(outcome, ctx.state.get("method", "card"))
+    method = ctx.state.get("method", "card")
+    said = result_lines(outcome, method, ctx.state.get("bank"), ctx.today())
     if ctx.state.get("capture"):
         return agent_capture.finished(ctx, outcome, said)
     if outcome.charged:

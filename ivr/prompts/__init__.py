@@ -17,6 +17,7 @@ from ivr import speech
 from ivr.flows.base import (
     Chars,
     Day,
+    DayOfMonth,
     Digits,
     Line,
     Moment,
@@ -85,6 +86,8 @@ class Catalog:
                 return speech.say_when(day, lang, today)
             case MonthDay(day):
                 return speech.say_month_day(day, lang, today)
+            case DayOfMonth(day):
+                return speech.say_day_of_month(day, lang)
             case Moment(moment):
                 local = self._hours.local(moment)
                 return speech.say_moment(local, lang, today or local.date())

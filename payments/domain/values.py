@@ -44,6 +44,8 @@ class Channel(StrEnum):
     VOICE = "voice"
     RELAY = "relay"
     AGENT = "agent"
+    AUTOPAY = "autopay"  # a debit of the AutoPay run (or its retry)
+    PORTAL = "portal"  # an AutoPay enrolment made on the marketplace's portal (the import)
 
 
 class DeclineReason(StrEnum):
@@ -88,6 +90,34 @@ class BillDue:
 
 
 @dataclass(frozen=True)
+class AutopayView:
+    """A plan's AutoPay as the member hears it and operators see it."""
+
+    status: str  # payments.domain.autopay.AutopayStatus: active | paused | cancelled | none
+    day: int | None = None
+    account_type: str | None = None
+    last4: str | None = None
+    next_debit_date: date | None = None
+    next_amount: Decimal | None = None  # what it will take then, as things stand
+    reason: str | None = None  # why it is paused (payments.domain.autopay.PauseReason)
+    reference: str | None = None
+
+
+@dataclass(frozen=True)
+class ReturnedDebit:
+    """A bank debit the member's bank returned lately: told on their next call."""
+
+    amount: Decimal
+    taken_on: date  # the day the payment was made
+    last4: str
+    kind: str  # payments.domain.ach.ReturnKind
+    retry_on: date | None  # presented again on or after this day
+
+
+NO_AUTOPAY = AutopayView("none")
+
+
+@dataclass(frozen=True)
 class PlanSummary:
     plan_id: str
     kind: str  # "health" | "dental"
@@ -101,6 +131,8 @@ class PlanSummary:
     coverage_start: date | None  # pending plan: start date if paid in full today
     paid_through: date | None  # last day of the last month paid in full
     bills: tuple[BillDue, ...] = ()  # open bills, oldest (and so past due) first
+    autopay: AutopayView = NO_AUTOPAY
+    returned: tuple[ReturnedDebit, ...] = ()  # bank debits returned in the last 30 days
 
 
 @dataclass(frozen=True)
@@ -110,6 +142,7 @@ class AccountSummary:
     language: str
     plans: tuple[PlanSummary, ...]
     last_name: str = ""
+    sms_phones: tuple[str, ...] = ()  # phones on file that have not opted out of texts
 
     def plan(self, plan_id: str) -> PlanSummary:
         return next(p for p in self.plans if p.plan_id == plan_id)

@@ -25,3 +25,13 @@ def insert_new(
         return []
     statement = insert_or_skip(conn, table).returning(returning)
     return list(conn.scalars(statement, list(rows)))
+
+
+def insert_new_rows(
+    conn: Connection, table: Table, rows: Sequence[dict[str, Any]], *returning: Any
+) -> list[Any]:
+    """As `insert_new`, with several columns of each row inserted."""
+    if not rows:
+        return []
+    statement = insert_or_skip(conn, table).returning(*returning)
+    return list(conn.execute(statement, list(rows)))

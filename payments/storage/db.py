@@ -139,3 +139,15 @@ def upgrade_database(url: str, revision: str = "head") -> None:
 def make_uow_factory(engine: Engine) -> UnitOfWorkFactory:
     """Fresh units of work on `engine`: what PaymentService and the admin functions take."""
     return uow_factory_for(make_session_factory(engine))
+
+
+BATCH_LOCK_TIMEOUT = "30s"  # a batch job may wait for a call's payment to finish with a plan
+BATCH_STATEMENT_TIMEOUT = "300s"
+
+
+def for_batch_work(connection: Any) -> None:
+    """Longer lock and statement timeouts for this transaction (PostgreSQL): batch jobs answer
+    no caller, and give way to calls rather than fail on them."""
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{BATCH_LOCK_TIMEOUT}'")
+        connection.exec_driver_sql(f"SET LOCAL statement_timeout = '{BATCH_STATEMENT_TIMEOUT}'")

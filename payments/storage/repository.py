@@ -39,6 +39,14 @@ _PAYMENT_BY_KEY = (
     .join(MEMBERS, PLANS.c.member_id == MEMBERS.c.id)
     .where(PAYMENTS.c.idempotency_key == bindparam("key"))
 )
+_PLAN_OF_MEMBER = (
+    select(PLANS.c.id)
+    .join(MEMBERS, PLANS.c.member_id == MEMBERS.c.id)
+    .where(
+        PLANS.c.plan_id == bindparam("plan_id"),
+        MEMBERS.c.subscriber_id == bindparam("subscriber_id"),
+    )
+)
 # The member's row is locked with the plan's: limits count per subscriber across plans.
 _LOCK_MEMBERS_PLAN = (
     select(PLANS.c.id)
@@ -64,6 +72,8 @@ RECORDED = (
     PAYMENTS.c.channel,
     PAYMENTS.c.call_sid,
     PAYMENTS.c.agent_id,
+    PAYMENTS.c.enrolment_id,
+    PAYMENTS.c.retry_of,
     PAYMENTS.c.created_at,
     PAYMENTS.c.updated_at,
 )
@@ -121,6 +131,11 @@ def payment_by_key(conn: Connection, key: str) -> KeyedPayment | None:
     if row is None:
         return None
     return KeyedPayment(row.id, row.subscriber_id, row.plan_id, row.amount)
+
+
+def plan_ref_of(conn: Connection, subscriber_id: str, plan_id: str) -> int | None:
+    """The id of the plan `plan_id`, if it belongs to `subscriber_id` (no lock)."""
+    return conn.scalar(_PLAN_OF_MEMBER, {"plan_id": plan_id, "subscriber_id": subscriber_id})
 
 
 def lock_members_plan(conn: Connection, subscriber_id: str, plan_id: str) -> int | None:

@@ -178,7 +178,7 @@ def test_a_bank_capture_reads_the_authorization_first(line: Line) -> None:
     capture = capture_for(line, method="bank")
     caller.moved_to(f"capture={capture.id}")
     end = caller.press("1", "011000015", "123456789", "123456789", "1")
-    assert "single ACH debit" in spoken(end) or "Approved." in spoken(end)
+    assert "Your bank payment is scheduled." in spoken(end)
     assert line.app.extensions["ivr"].captures.get(capture.id).state == "approved"
     fields = line.app.extensions["ivr"].captures.get(capture.id).fields
     account = next(field for field in fields if field["name"] == "account")

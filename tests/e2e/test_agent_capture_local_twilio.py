@@ -77,6 +77,11 @@ APPROVED = {
     "en": "Approved. Your confirmation number is",
     "es": "Aprobado. Su número de confirmación es",
 }
+# A bank debit is scheduled, not approved: it is money only once the bank pays it.
+SCHEDULED = {
+    "en": "Your confirmation number is",
+    "es": "Su número de confirmación es",
+}
 STOPPED = "Your representative stopped this payment. Nothing was charged."
 DECLINED = (
     "Your payment was declined by your card issuer.",
@@ -524,7 +529,8 @@ def _the_caller_heard(
     assert said[-1] == BACK[case.lang]
     assert case.end == "approved" or not [text for text in APPROVED.values() if text in heard]
     if case.end == "approved":
-        assert f"{APPROVED[case.lang]} {say_characters(confirmation, case.lang)}." in said
+        told = APPROVED if case.method == "card" else SCHEDULED
+        assert f"{told[case.lang]} {say_characters(confirmation, case.lang)}." in said
     assert log.conferences == [conference, conference]
     assert log.events.count(met_the_agent) == 2  # the agent stayed while the caller was away
     assert log.events.index(Conferenced(conference), moved) > moved

@@ -65,7 +65,8 @@ def test_luis_pays_by_bank_in_spanish_with_a_tel_authorization(line: Line) -> No
     assert "cuatrocientos doce dólares con cincuenta centavos" in spoken
     assert "único débito ACH" in spoken
     assert "cuenta de cheques que termina en seis, siete, ocho, nueve" in spoken
-    assert "Aprobado. Su número de confirmación" in spoken
+    assert "Su pago bancario está programado." in spoken
+    assert "Aprobado" not in spoken  # a debit is money only once the bank pays it
     payment = line.payments.recent_payments(LUIS)[0]
     assert (payment.method, payment.last4, payment.status.value) == ("bank", "6789", "approved")
 

@@ -477,3 +477,41 @@ def test_cli_account_sid_comes_from_the_environment(line: Line) -> None:
     assert result.exit_code == 0, result.output
     assert f"TWILIO_ACCOUNT_SID={account} (read from TWILIO_ACCOUNT_SID)" in result.output
     assert line.params("/webhooks/voice")["AccountSid"] == account
+
+
+def test_an_sms_is_taken_kept_and_shown_and_answered_as_twilio_does(twilio: Twilio) -> None:
+    shown: list[str] = []
+    twilio.api.on_message = shown.append
+    body = "Health Connector: your payment was approved. " * 4  # 184 characters: 2 segments
+
+    sent = twilio.client.messages.create(to=AGENT_DESK, from_=LINE, body=body)
+
+    assert sent.sid.startswith("SM") and len(sent.sid) == 34
+    assert (sent.status, sent.to, sent.from_, sent.body) == ("queued", AGENT_DESK, LINE, body)
+    assert (sent.account_sid, sent.num_segments) == (twilio.phone.account_sid, "2")
+    assert isinstance(sent.date_created, datetime)
+    assert sent.uri == f"/2010-04-01/Accounts/{twilio.phone.account_sid}/Messages/{sent.sid}.json"
+    assert twilio.api.messages == [
+        {"to": AGENT_DESK, "from": LINE, "body": body, "sid": sent.sid,
+         "messaging_service_sid": None},
+    ]  # fmt: skip
+    assert shown == [f"[SMS to {AGENT_DESK}] {body}"]
+
+
+def test_an_sms_without_a_number_a_sender_or_words_is_refused(twilio: Twilio) -> None:
+    service = "MG" + "4" * 32
+    attempts = [
+        ({"to": "", "from_": LINE, "body": "Hello"}, 21604),
+        ({"to": AGENT_DESK, "body": "Hello"}, 21603),
+        ({"to": AGENT_DESK, "messaging_service_sid": service}, 21602),
+    ]
+    for fields, code in attempts:
+        with pytest.raises(TwilioRestException) as refused:
+            twilio.client.messages.create(**fields)
+        assert (refused.value.status, refused.value.code) == (400, code)
+
+    by_service = twilio.client.messages.create(
+        to=AGENT_DESK, messaging_service_sid=service, body="Hello"
+    )
+    assert [m["sid"] for m in twilio.api.messages] == [by_service.sid]
+    assert twilio.api.messages[0]["messaging_service_sid"] == service

@@ -1,0 +1,165 @@
+"""The NACHA writer and reader, checked by the independent validator (tests/nacha_check.py)."""
+
+from __future__ import annotations
+
+import io
+import random
+from datetime import date, datetime
+
+import pytest
+
+from payments.bank import nacha
+from tests.nacha_check import check_ach_file
+
+ORIGINATOR = nacha.Originator(
+    odfi_routing="011000015",
+    immediate_destination="011000015",
+    company_id="1234567890",
+    company_name="MA HEALTH CONN",
+)
+CREATED = datetime(2026, 12, 14, 17, 30)
+ROUTINGS = ("011000015", "211274450", "011401533", "091000019")
+
+
+def debit(n: int, **changes: object) -> nacha.Debit:
+    values: dict[str, object] = {
+        "transaction_code": 27 if n % 3 else 37,
+        "routing": ROUTINGS[n % len(ROUTINGS)],
+        "account_number": f"{100000 + n:012d}",
+        "amount_cents": 4500 + n,
+        "individual_id": f"AP{n:08d}",
+        "individual_name": "Ana Silva",
+        "payment_type": "R" if n % 2 else "S",
+        "trace_number": f"01100001{n:07d}",
+        "effective_date": date(2026, 12, 15),
+    }
+    values.update(changes)
+    return nacha.Debit(**values)  # type: ignore[arg-type]
+
+
+def written(debits: list[nacha.Debit]) -> tuple[str, nacha.FileTotals]:
+    out = io.StringIO()
+    totals = nacha.write_debit_file(out, ORIGINATOR, CREATED, "A", debits)
+    return out.getvalue(), totals
+
+
+@pytest.mark.parametrize("count", [1, 5, 6, 7, 8, 17, 123])
+def test_a_debit_file_validates_and_its_totals_are_the_debits(count: int) -> None:
+    debits = [debit(n) for n in range(1, count + 1)]
+    text, totals = written(debits)
+    checked = check_ach_file(text)
+    assert [e.trace for e in checked.entries] == [d.trace_number for d in debits]
+    assert [e.amount_cents for e in checked.entries] == [d.amount_cents for d in debits]
+    assert [e.discretionary for e in checked.entries] == [d.payment_type + " " for d in debits]
+    assert (
+        checked.total_debit_cents == totals.total_debit_cents == sum(d.amount_cents for d in debits)
+    )
+    assert totals.entry_hash == sum(int(d.routing[:8]) for d in debits) % 10**10
+    assert len(text.splitlines()) == totals.block_count * 10
+    assert nacha.validate_file(io.StringIO(text)) == []
+
+
+def test_batches_follow_the_effective_date_and_retries_say_retry_pymt() -> None:
+    debits = [
+        debit(1, effective_date=date(2026, 12, 15)),
+        debit(2, effective_date=date(2026, 12, 15), reinitiated=True),
+        debit(3, effective_date=date(2026, 12, 23)),
+    ]
+    checked = check_ach_file(written(debits)[0])
+    assert checked.batch_count == 3
+    assert [(e.effective_date, e.company_entry_description) for e in checked.entries] == [
+        ("261215", "PREMIUM"),
+        ("261215", "RETRY PYMT"),
+        ("261223", "PREMIUM"),
+    ]
+
+
+def test_entries_read_back_as_written() -> None:
+    debits = [debit(n) for n in range(1, 12)]
+    entries = list(nacha.read_entries(io.StringIO(written(debits)[0])))
+    assert [(e.routing, e.account_number, e.amount_cents, e.trace_number) for e in entries] == [
+        (d.routing, d.account_number, d.amount_cents, d.trace_number) for d in debits
+    ]
+    assert {e.effective_date for e in entries} == {date(2026, 12, 15)}
+
+
+def test_a_returns_file_validates_and_reads_back_by_original_trace() -> None:
+    text, _ = written([debit(n) for n in range(1, 9)])
+    entries = list(nacha.read_entries(io.StringIO(text)))
+    out = io.StringIO()
+    chosen = [(entries[1], "R01"), (entries[4], "R02"), (entries[6], "R10")]
+    nacha.write_returns_file(out, "091000019", "SANDBOX BANK", ORIGINATOR, CREATED, chosen)
+    checked = check_ach_file(out.getvalue(), returns=True)
+    assert {e.transaction_code for e in checked.entries} <= {26, 36}
+    returns = nacha.read_returns(io.StringIO(out.getvalue()))
+    assert [(r.original_trace, r.return_code, r.amount_cents) for r in returns] == [
+        (entry.trace_number, code, entry.amount_cents) for entry, code in chosen
+    ]
+    assert [r.original_rdfi for r in returns] == [entry.routing[:8] for entry, _ in chosen]
+
+
+def test_validate_file_finds_a_changed_amount_and_a_missing_block() -> None:
+    text, _ = written([debit(n) for n in range(1, 4)])
+    lines = text.splitlines(keepends=True)
+    tampered = lines[2][:29] + "0000009999" + lines[2][39:]
+    problems = nacha.validate_file([*lines[:2], tampered, *lines[3:]])
+    assert any("does not add up" in problem for problem in problems)
+    assert nacha.validate_file(lines[:-1])  # one padding record short
+    assert nacha.validate_file([line[:-2] + "\n" for line in lines])  # 93 characters
+
+
+def test_a_returns_file_that_does_not_validate_is_refused() -> None:
+    text, _ = written([debit(1)])
+    entries = list(nacha.read_entries(io.StringIO(text)))
+    out = io.StringIO()
+    nacha.write_returns_file(out, "091000019", "BANK", ORIGINATOR, CREATED, [(entries[0], "R01")])
+    lines = out.getvalue().splitlines(keepends=True)
+    with pytest.raises(nacha.NachaError):
+        nacha.read_returns(lines[:3])
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"routing": "011000016"},  # check digit wrong
+        {"amount_cents": 0},
+        {"account_number": "12"},
+        {"payment_type": "X"},
+        {"transaction_code": 22},
+        {"trace_number": "99999999" + "0000001"},  # not the ODFI's
+    ],
+)
+def test_a_debit_that_breaks_the_layout_is_never_written(changes: dict[str, object]) -> None:
+    with pytest.raises(nacha.NachaError):
+        written([debit(1, **changes)])
+
+
+def test_no_debits_no_file() -> None:
+    with pytest.raises(nacha.NachaError):
+        written([])
+
+
+def test_random_files_always_validate() -> None:
+    rng = random.Random(12)
+    for _ in range(30):
+        count = rng.randint(1, 40)
+        days = sorted(rng.choice([15, 16, 23, 24]) for _ in range(count))
+        debits = [
+            debit(n, effective_date=date(2026, 12, day), amount_cents=rng.randint(1, 10**8))
+            for n, day in enumerate(days, start=1)
+        ]
+        text, totals = written(debits)
+        assert check_ach_file(text).total_debit_cents == totals.total_debit_cents
+        assert nacha.validate_file(io.StringIO(text)) == []
+
+
+def test_check_digit_of_known_routing_numbers() -> None:
+    assert all(nacha.valid_routing(routing) for routing in ROUTINGS)
+    assert not nacha.valid_routing("011000016")
+
+
+def test_validate_file_reports_a_field_that_is_not_digits() -> None:
+    lines = written([debit(1)])[0].splitlines(keepends=True)
+    broken = lines[2][:29] + "00000045AB" + lines[2][39:]
+    problems = nacha.validate_file([*lines[:2], broken, *lines[3:]])
+    assert any("amount" in problem for problem in problems)
