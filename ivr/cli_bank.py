@@ -251,5 +251,18 @@ def worker(burst: bool) -> None:
     run_worker(_redis(settings.redis_url), burst=burst)
 
 
+@click.command()
+def scheduler() -> None:
+    """The schedule (run one): each weekday at 3 p.m. Eastern the banking day's AutoPay
+    notices, run for the next banking day and settlement; the message outbox every minute."""
+    from ivr.jobs import run_scheduler
+
+    settings, core = build_from_settings()
+    core.close()
+    if not settings.redis_url:
+        raise click.ClickException("ivr scheduler needs REDIS_URL (the job engine's Redis)")
+    run_scheduler(_redis(settings.redis_url))
+
+
 def commands() -> list[click.Command]:
-    return [autopay, ach, letters, messages, worker]
+    return [autopay, ach, letters, messages, worker, scheduler]

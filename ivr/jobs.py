@@ -15,7 +15,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
 log = logging.getLogger(__name__)
@@ -72,10 +72,43 @@ def send_messages(core: Any, settings: Any) -> dict[str, Any]:
     return send_queued(core.uow, sender, core.clock).__dict__
 
 
+def banking_day(core: Any, settings: Any) -> dict[str, Any]:
+    """The scheduled work of a banking day (`ivr scheduler`, each weekday afternoon): today's
+    Regulation E notices, the AutoPay run for the next banking day's debits (its chunks
+    enqueued for the workers, not waited for: this job holds no worker), and settlement.
+    On a weekend or holiday it does nothing. Each part is idempotent: run twice, no harm."""
+    from payments.bank.settlement import settle
+    from payments.domain.banking import is_banking_day, next_banking_day
+    from payments.domain.clock import eastern_date
+    from payments.operations.autopay_notices import plan_notices
+    from payments.operations.autopay_run import plan_run
+
+    today = eastern_date(core.clock())
+    if not is_banking_day(today):
+        return {"today": today.isoformat(), "banking_day": False}
+    jobs = RqJobs(_redis_of(settings))
+    for chunk in plan_notices(core.uow):
+        jobs.enqueue("notice_chunk", today.isoformat(), chunk)
+    debit_day = next_banking_day(today)
+    chunks = plan_run(core.uow, debit_day)
+    for chunk in chunks:
+        jobs.enqueue("autopay_chunk", debit_day.isoformat(), chunk)
+    settled = settle(core.uow, today, core.clock)
+    return {"today": today.isoformat(), "debit_day": debit_day.isoformat(),
+            "chunks": len(chunks), "settled": settled.settled}  # fmt: skip
+
+
+def _redis_of(settings: Any) -> Any:
+    import redis
+
+    return redis.Redis.from_url(settings.redis_url)
+
+
 JOBS: dict[str, Callable[..., Any]] = {
     "autopay_chunk": autopay_chunk,
     "notice_chunk": notice_chunk,
     "send_messages": send_messages,
+    "banking_day": banking_day,
 }
 
 
@@ -126,10 +159,9 @@ def perform(name: str, *arguments: Any) -> Any:
 class RqJobs:
     def __init__(self, redis: Any, queue: str = QUEUE) -> None:
         from rq import Queue
-        from rq.serializers import JSONSerializer
 
         self._redis = redis
-        self._queue = Queue(queue, connection=redis, serializer=JSONSerializer)
+        self._queue = Queue(queue, connection=redis)
 
     def enqueue(self, name: str, *arguments: Any) -> None:
         self._queue.enqueue(perform, name, *arguments, job_timeout=JOB_TIMEOUT, result_ttl=0)
@@ -183,10 +215,21 @@ class RqJobs:
             return "done"
         if status in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED, None):
             return "lost"
-        if status == JobStatus.STARTED and job.worker_name:
-            if not self._redis.exists(f"rq:worker:{job.worker_name}"):
-                return "lost"
+        if status == JobStatus.STARTED and job.worker_name and self._dead(job.worker_name):
+            return "lost"
         return "waiting"
+
+    def _dead(self, worker_name: str) -> bool:
+        """A worker is dead when it is gone from Redis or its heartbeat (every
+        WORKER_MONITORING seconds while it works) is older than WORKER_TTL: RQ keeps a killed
+        worker's key for a minute more, too long to wait for the chunk it was running."""
+        from rq.utils import utcparse
+
+        beat = self._redis.hget(f"rq:worker:{worker_name}", "last_heartbeat")
+        if beat is None:
+            return True
+        age = datetime.now(UTC) - utcparse(beat.decode()).replace(tzinfo=UTC)
+        return age.total_seconds() > WORKER_TTL
 
     def _watch_workers(self, waited: float) -> float:
         from rq import Worker
@@ -203,14 +246,37 @@ class RqJobs:
 def run_worker(redis: Any, burst: bool = False) -> None:
     """One worker for every queue the product uses (`ivr worker`); start as many as you like."""
     from rq import Queue, Worker
-    from rq.serializers import JSONSerializer
 
-    queue = Queue(QUEUE, connection=redis, serializer=JSONSerializer)
+    # RQ's default serializer, as its cron scheduler uses; jobs carry only names, dates and ids.
+    queue = Queue(QUEUE, connection=redis)
     worker = Worker(
         [queue],
         connection=redis,
-        serializer=JSONSerializer,
         worker_ttl=WORKER_TTL,
         job_monitoring_interval=WORKER_MONITORING,
     )
     worker.work(burst=burst, with_scheduler=False)
+
+
+# The schedule, in Massachusetts time (the process's TZ is set to it).
+SCHEDULE_TZ = "America/New_York"
+BANKING_DAY_CRON = "0 15 * * 1-5"  # 3 p.m. Eastern on weekdays, before the ACH cut-off
+SEND_EVERY = 60  # seconds between sweeps of the message outbox
+
+
+def run_scheduler(redis: Any) -> None:
+    """The schedule (`ivr scheduler`; run one): RQ's cron scheduler enqueues the banking day's
+    work each weekday afternoon and a sweep of the message outbox every minute; workers run
+    them."""
+    import os
+
+    from rq.cron import CronScheduler
+
+    os.environ["TZ"] = SCHEDULE_TZ
+    time.tzset()
+    scheduler = CronScheduler(connection=redis)
+    scheduler.register(perform, QUEUE, args=("banking_day",), cron=BANKING_DAY_CRON,
+                       job_timeout=JOB_TIMEOUT, name="banking_day")  # fmt: skip
+    scheduler.register(perform, QUEUE, args=("send_messages",), interval=SEND_EVERY,
+                       job_timeout=JOB_TIMEOUT, name="send_messages")  # fmt: skip
+    scheduler.start()

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import (
     Connection,
@@ -83,7 +84,8 @@ def export(
 ) -> ExportReport:
     """Write the next file of debits to `out` (see the module's docstring)."""
     file_id, resumed = _assign(uow_factory, originator, file_date, clock())
-    with uow_factory.reader() as uow:
+    with uow_factory() as uow:  # a transaction: the entries stream from a server-side cursor
+        for_batch_work(uow.connection)
         record = uow.connection.execute(select(ACH_FILES).where(ACH_FILES.c.id == file_id)).one()
         totals, digest = _write(uow.connection, sealer, originator, record, out)
     with uow_factory() as uow:
@@ -213,19 +215,23 @@ def _entries(conn: Connection, sealer: Sealer, file_id: int) -> Iterator[nacha.D
         )
         .execution_options(yield_per=STREAM_ROWS)
     )
-    for row in conn.execute(query, {"file_id": file_id}):
-        yield nacha.Debit(
-            transaction_code=row.transaction_code,
-            routing=row.routing,
-            account_number=sealer.open(row.account_sealed),
-            amount_cents=row.amount_cents,
-            individual_id=row.individual_id,
-            individual_name=row.individual_name,
-            payment_type=row.payment_type,
-            trace_number=row.trace_number,
-            effective_date=row.sent_effective_date,
-            reinitiated=row.reinitiated,
-        )
+    with conn.execute(query, {"file_id": file_id}) as rows:  # closes the cursor, come what may
+        yield from (_debit(sealer, row) for row in rows)
+
+
+def _debit(sealer: Sealer, row: Any) -> nacha.Debit:
+    return nacha.Debit(
+        transaction_code=row.transaction_code,
+        routing=row.routing,
+        account_number=sealer.open(row.account_sealed),
+        amount_cents=row.amount_cents,
+        individual_id=row.individual_id,
+        individual_name=row.individual_name,
+        payment_type=row.payment_type,
+        trace_number=row.trace_number,
+        effective_date=row.sent_effective_date,
+        reinitiated=row.reinitiated,
+    )
 
 
 def _mark_written(

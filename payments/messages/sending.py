@@ -24,7 +24,7 @@ from payments.domain.clock import Clock, system_clock
 from payments.messages import outbox
 from payments.storage.conflicts import insert_new
 from payments.storage.enrolments import record_written_copy
-from payments.storage.tables import OUTBOX, RECURRING_AUTHORIZATIONS, SMS_OPT_OUTS
+from payments.storage.tables import OUTBOX, SMS_OPT_OUTS
 from payments.storage.unit_of_work import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -170,11 +170,6 @@ def _written_copy(conn: Connection, message: object, status: str, now: datetime)
     if status == outbox.SENT:
         record_written_copy(conn, authorization_id, now, outbox.SMS)
         return
-    text = conn.scalar(
-        select(RECURRING_AUTHORIZATIONS.c.text).where(
-            RECURRING_AUTHORIZATIONS.c.id == authorization_id
-        )
-    )
     outbox.queue(
         conn,
         event_key=message.event_key,  # type: ignore[attr-defined]
@@ -182,7 +177,7 @@ def _written_copy(conn: Connection, message: object, status: str, now: datetime)
         channel=outbox.LETTER,
         subscriber_id=message.subscriber_id,  # type: ignore[attr-defined]
         language=message.language,  # type: ignore[attr-defined]
-        body=text or message.body,  # type: ignore[attr-defined]
+        body=message.body,  # type: ignore[attr-defined]
         now=now,
         authorization_id=authorization_id,
     )

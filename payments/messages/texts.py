@@ -120,6 +120,14 @@ def return_reason(kind_of_return: str, language: str) -> str:
     return _RETURN_REASONS[lang_of(language)].get(kind_of_return, kind_of_return)
 
 
+def day_of_month(day: int, language: str) -> str:
+    """AutoPay's day as written: en "23rd" (after "the"), es "23" (after "el día")."""
+    if lang_of(language) == "es":
+        return str(day)
+    suffix = "th" if 10 <= day % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
+    return f"{day}{suffix}"
+
+
 def sms(key: str, language: str, **values: object) -> str:
     """One message's words, `values` already worded (money, day, kind...)."""
     return _SMS[lang_of(language)][key].format(sender=SENDER, **values)

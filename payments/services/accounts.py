@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import Connection, bindparam, or_, select
+from sqlalchemy import Connection, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from payments.domain.ach import kind_of
-from payments.domain.clock import EASTERN, eastern_date
+from payments.domain.clock import EASTERN
 from payments.domain.plans import summarize
 from payments.domain.values import (
     AccountSummary,
@@ -78,6 +78,9 @@ _RETURNED = (
         PAYMENTS.c.created_at,
         ACH_ENTRIES.c.last4,
         ACH_ENTRIES.c.return_code,
+        func.coalesce(ACH_ENTRIES.c.sent_effective_date, ACH_ENTRIES.c.effective_date).label(
+            "debited_on"
+        ),
         _RETRY_ENTRY.c.effective_date.label("retry_on"),
     )
     .join(ACH_ENTRIES, ACH_ENTRIES.c.payment_id == PAYMENTS.c.id)
@@ -103,7 +106,7 @@ def returned_debits(
     for row in conn.execute(_RETURNED, {"subscriber_id": subscriber_id, "since": start}):
         debit = ReturnedDebit(
             amount=row.amount,
-            taken_on=eastern_date(row.created_at),
+            taken_on=row.debited_on,
             last4=row.last4,
             kind=kind_of(row.return_code or "").value,
             retry_on=row.retry_on,

@@ -134,7 +134,7 @@ def _words(
     return texts.sms(
         "written_copy",
         lang,
-        day_of_month=draft.request.day,
+        day_of_month=texts.day_of_month(draft.request.day, lang),
         account=texts.account(columns["account_type"], lang),
         last4=columns["last4"],
         kind=texts.kind(draft.plan.kind, lang),
@@ -145,8 +145,8 @@ def _words(
 
 
 def _written_copy(conn: Connection, draft: Draft, sms_words: str, authorization_id: int) -> str:
-    """An SMS to the number the member agreed to, unless it opted out; else a letter carrying
-    the authorization as it was read. The channel."""
+    """An SMS to the number the member agreed to, unless it opted out; else a letter with the
+    same written terms (the words as read are kept with the authorization). The channel."""
     request = draft.request
     message = {
         "event_key": f"written_copy:{authorization_id}",
@@ -159,7 +159,7 @@ def _written_copy(conn: Connection, draft: Draft, sms_words: str, authorization_
     if request.sms_to and not outbox.opted_out(conn, request.sms_to):
         outbox.queue(conn, channel=outbox.SMS, to_number=request.sms_to, body=sms_words, **message)
         return outbox.SMS
-    outbox.queue(conn, channel=outbox.LETTER, body=request.consent.text, **message)
+    outbox.queue(conn, channel=outbox.LETTER, body=sms_words, **message)
     return outbox.LETTER
 
 
