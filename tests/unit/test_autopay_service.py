@@ -165,4 +165,6 @@ def test_a_new_enrolment_needs_an_account_and_a_live_plan(db, autopay, clock):
 def test_without_a_number_to_text_the_written_copy_is_a_letter(db, autopay, clock):
     assert autopay.enrol(request(clock, sms=None)).written_copy == "letter"
     (message,) = rows(db, OUTBOX)
-    assert (message.channel, message.body) == ("letter", "the words as read")
+    assert message.channel == "letter"
+    assert "each month on the 23rd from your checking account ending in 6789" in message.body
+    assert message.body != "the words as read"  # the written terms, not the speech
