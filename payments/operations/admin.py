@@ -6,12 +6,18 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import Connection, select
+
 from payments.domain.clock import eastern_date, eastern_iso, require_aware, system_clock
 from payments.domain.money import format_amount
 from payments.domain.plans import PlanAccount, summarize
+from payments.domain.values import AutopayView
 from payments.services.accounts import member_by_subscriber, member_payments
+from payments.services.autopay_views import view_of
+from payments.storage.enrolments import enrolments_of_member
 from payments.storage.ledger import member_ledgers
 from payments.storage.models import Member, Payment
+from payments.storage.tables import ACH_ENTRIES
 from payments.storage.unit_of_work import UnitOfWorkFactory
 
 # Statuses of payments the caller was told were approved, with their confirmation number.
@@ -30,11 +36,48 @@ def account_as_json(
             return None
         payments = member_payments(uow.session, member, limit=None)
         plan_ids = {plan.ref: plan.plan_id for plan in ledgers.plans}
+        conn = uow.connection
+        enrolments = enrolments_of_member(conn, subscriber_id)
+        traces = _traces(conn, [payment.id for payment in payments])
         return {
             **_member_fields(member),
-            "plans": [_plan_fields(plan, today) for plan in ledgers.plans],
-            "payments": [_payment_fields(payment, plan_ids) for payment in payments],
+            "plans": [
+                {
+                    **_plan_fields(plan, today),
+                    "autopay": _autopay_fields(
+                        view_of(conn, enrolments.get(plan.ref), plan, today)
+                    ),
+                }
+                for plan in ledgers.plans
+            ],
+            "payments": [
+                {**_payment_fields(payment, plan_ids), "ach_trace": traces.get(payment.id)}
+                for payment in payments
+            ],
         }
+
+
+def _autopay_fields(view: AutopayView) -> dict[str, Any]:
+    return {
+        "status": view.status,
+        "day": view.day,
+        "account_type": view.account_type,
+        "last4": view.last4,
+        "next_debit_date": _iso(view.next_debit_date),
+        "next_amount": format_amount(view.next_amount) if view.next_amount is not None else None,
+        "reason": view.reason,
+        "reference": view.reference,
+    }
+
+
+def _traces(conn: Connection, payment_ids: list[int]) -> dict[int, str]:
+    """The trace number each bank debit went to the bank with (none before it is exported)."""
+    if not payment_ids:
+        return {}
+    query = select(ACH_ENTRIES.c.payment_id, ACH_ENTRIES.c.trace_number).where(
+        ACH_ENTRIES.c.payment_id.in_(payment_ids), ACH_ENTRIES.c.trace_number.is_not(None)
+    )
+    return {payment_id: trace for payment_id, trace in conn.execute(query)}
 
 
 def _member_fields(member: Member) -> dict[str, Any]:
