@@ -10,17 +10,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, String, cast, func, literal, select
 
 from ivr.speech import say_characters
 from payments.storage.tables import (
     ACH_ENTRIES,
     ALLOCATIONS,
     INVOICES,
+    OUTBOX,
     PAYMENTS,
     PLANS,
     SANDBOX_CHARGES,
 )
+from tests.nacha_check import check_ach_file
 
 CHARGED = ("approved", "settled")
 KEPT_DEBITS = ("queued", "exported", "settled")
@@ -178,3 +180,59 @@ class MoneyOracle:
         if any(text in spoken for text in NOT_STARTED + NOT_CHARGED_THIS):
             last = of_call[-1] if of_call else None
             assert last is None or last.status not in CHARGED, "said not charged, yet charged"
+
+
+class BankOracle:
+    """The bank side: the NACHA files written are the debits recorded, each in exactly one
+    file; the returns read reversed exactly the debits they name, and nothing else; every
+    returned debit was told to its member. Files are read with the independent validator."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def check(self, debit_files: list[str], returns_files: list[str]) -> None:
+        sent: dict[str, int] = {}
+        for text in debit_files:
+            for entry in check_ach_file(text).entries:
+                assert entry.trace not in sent, f"trace {entry.trace} in two files"
+                sent[entry.trace] = entry.amount_cents
+        entries = self._entries()
+        recorded = {e.trace_number: e.amount_cents for e in entries if e.trace_number}
+        assert sent == recorded, "the files and the recorded debits disagree"
+        named = {
+            entry.addenda[0][6:21]
+            for text in returns_files
+            for entry in check_ach_file(text, returns=True).entries
+        }
+        returned = {e.trace_number for e in entries if e.status == "returned"}
+        assert returned == named & set(sent), "returns reversed other debits than they named"
+        for entry in entries:
+            assert int(entry.amount * 100) == entry.amount_cents, "a debit of another amount"
+            expected = {"returned": "returned", "settled": "settled"}.get(entry.status)
+            if expected:
+                assert entry.payment_status == expected, f"{entry.trace_number}: payment status"
+            if entry.status == "exported":
+                assert entry.payment_status == "approved"
+        self._check_told(returned)
+
+    def _entries(self) -> list:
+        query = select(
+            ACH_ENTRIES.c.trace_number, ACH_ENTRIES.c.amount_cents, ACH_ENTRIES.c.status,
+            ACH_ENTRIES.c.id, PAYMENTS.c.amount, PAYMENTS.c.status.label("payment_status"),
+        ).join(PAYMENTS, PAYMENTS.c.id == ACH_ENTRIES.c.payment_id)  # fmt: skip
+        with self.engine.connect() as conn:
+            return list(conn.execute(query))
+
+    def _check_told(self, returned: set[str]) -> None:
+        """One "your bank returned" message per returned debit, with its amount."""
+        key = literal("returned:") + cast(ACH_ENTRIES.c.id, String)
+        query = (
+            select(ACH_ENTRIES.c.id, ACH_ENTRIES.c.amount_cents, OUTBOX.c.body)
+            .join(OUTBOX, OUTBOX.c.event_key == key)
+            .where(ACH_ENTRIES.c.trace_number.in_(returned))
+        )
+        with self.engine.connect() as conn:
+            told = list(conn.execute(query))
+        assert len(told) == len(returned), "a returned debit was not told"
+        for row in told:
+            assert f"${row.amount_cents / 100:,.2f}" in row.body
