@@ -101,9 +101,11 @@ def _import(data: dict[str, Any]) -> None:
     from payments.operations.importer import InvalidImport, import_accounts
 
     normalize_phones(data)
+    configured, payments = build_from_settings()
     try:
-        with core() as payments:
-            report = import_accounts(payments.uow, data)
+        report = import_accounts(
+            payments.uow, data, sealer=payments.sealer, service_phone=configured.service_phone
+        )
     except InvalidImport as error:
         raise click.ClickException(f"nothing was imported: {error}") from error
     except SQLAlchemyError as error:
@@ -113,6 +115,8 @@ def _import(data: dict[str, Any]) -> None:
             f"nothing was imported: the database refused the data ({type(error).__name__}); "
             "no member data is shown"
         ) from None
+    finally:
+        payments.close()
     click.echo(f"imported: {report.created} created, {report.updated} updated")
 
 
@@ -153,8 +157,12 @@ def demo_reset() -> None:
     from payments.domain.clock import eastern_date, system_clock
     from payments.operations.demo_reset import reset_demo
 
-    with core() as payments:
-        reset_demo(payments.uow, eastern_date(system_clock()))
+    configured, payments = build_from_settings()
+    try:
+        reset_demo(payments.uow, eastern_date(system_clock()), payments.sealer,
+                   configured.service_phone)  # fmt: skip
+    finally:
+        payments.close()
     click.echo("demo members reset: no payments, bills as of today")
 
 

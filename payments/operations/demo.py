@@ -15,14 +15,18 @@ today is past the 23rd. M's invoice is due on the coming 23rd.
 | 100000000005 | Rosa Diaz    | 1985-06-09 | +16175550104 | en   | health, active: nothing due     |
 
 Active and grace plans also carry earlier months paid in full, so "paid through" has a value.
+Every member has a mailing address (letters). Rosa's health plan has AutoPay on the 23rd from
+checking ending in 6789, set up on the portal on the 2nd of the month two before M (the portal
+sent the written copy), so her call offers to change or cancel it.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from payments.domain.billing import add_months, due_date_for
+from payments.domain.clock import EASTERN
 
 MEMBERS = (  # subscriber_id, first, last, date of birth, zip, phone, language
     ("100000000001", "Ana", "Silva", "1980-04-17", "02110", "+16175550100", "en"),
@@ -43,6 +47,16 @@ PLANS = (  # plan_id, kind, name, carrier, premium, subsidized, status
     ("H-100000000005", "health", "Bronze Standard", "Pioneer Valley Health", "356.00", False,
      "active"),
 )  # fmt: skip
+ADDRESSES = {  # line1, line2, city (state MA; the ZIP is the member's)
+    "100000000001": ("1 Federal Street", "Apt 4B", "Boston"),
+    "100000000002": ("27 Essex Street", None, "Lawrence"),
+    "100000000003": ("12 Inman Street", None, "Cambridge"),
+    "100000000004": ("480 Geneva Avenue", "Unit 2", "Dorchester"),
+    "100000000005": ("9 Elm Street", None, "Worcester"),
+}
+PORTAL_AUTOPAY = {  # plan_id: day, account type, routing, account (a sandbox test account)
+    "H-100000000005": (23, "checking", "011000015", "000123456789"),
+}
 # Invoices per plan: (months before M, paid) — every invoice is for the plan's premium.
 INVOICES = {
     "H-100000000001": ((1, True), (0, False)),
@@ -75,14 +89,21 @@ def _member(row: tuple[str, ...], m: date) -> dict[str, Any]:
         "zip": zip_code,
         "phones": [phone],
         "language": language,
+        "mailing_address": _address(subscriber_id, zip_code),
         "plans": [_plan(plan, m) for plan in PLANS if plan[0].endswith(subscriber_id)],
     }
+
+
+def _address(subscriber_id: str, zip_code: str) -> dict[str, str]:
+    line1, line2, city = ADDRESSES[subscriber_id]
+    address = {"line1": line1, "city": city, "state": "MA", "zip": zip_code}
+    return address if line2 is None else {**address, "line2": line2}
 
 
 def _plan(row: tuple[Any, ...], m: date) -> dict[str, Any]:
     plan_id, kind, name, carrier, premium, subsidized, status = row
     starts = m if status == "pending" else add_months(m, -6)
-    return {
+    plan = {
         "plan_id": plan_id,
         "kind": kind,
         "name": name,
@@ -94,6 +115,26 @@ def _plan(row: tuple[Any, ...], m: date) -> dict[str, Any]:
         "invoices": [
             _invoice(add_months(m, -ago), premium, paid) for ago, paid in INVOICES[plan_id]
         ],
+    }
+    if plan_id in PORTAL_AUTOPAY:
+        plan["autopay"] = _portal_autopay(PORTAL_AUTOPAY[plan_id], m)
+    return plan
+
+
+def _portal_autopay(terms: tuple[Any, ...], m: date) -> dict[str, Any]:
+    """Enrolled on the portal on the 2nd of the month two before M, at 14:03 in Boston: always
+    in the past, and the same all month, so loading the demo again changes nothing."""
+    day, account_type, routing, account = terms
+    month = add_months(m, -2)
+    authorized = datetime(month.year, month.month, 2, 14, 3, tzinfo=EASTERN)
+    return {
+        "day": day,
+        "account_type": account_type,
+        "routing": routing,
+        "account": account,
+        "authorized_at": authorized.isoformat(),
+        "written_copy_at": (authorized + timedelta(minutes=2)).isoformat(),
+        "source": "portal",
     }
 
 

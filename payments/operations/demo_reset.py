@@ -8,6 +8,7 @@ from datetime import date
 
 from sqlalchemy import Connection, delete, select
 
+from payments.bank.sealing import Sealer
 from payments.operations.demo import MEMBERS, demo_accounts
 from payments.operations.importer import ImportReport, import_accounts
 from payments.storage.tables import (
@@ -29,12 +30,20 @@ DEMO_IDS = tuple(row[0] for row in MEMBERS)
 DEMO_PHONES = tuple(row[5] for row in MEMBERS)
 
 
-def reset_demo(uow_factory: UnitOfWorkFactory, today: date) -> ImportReport:
-    """Clear the demo members' activity, then load the demo accounts as of `today`."""
+def reset_demo(
+    uow_factory: UnitOfWorkFactory,
+    today: date,
+    sealer: Sealer | None = None,
+    service_phone: str = "1-877-623-6765",
+) -> ImportReport:
+    """Clear the demo members' activity, then load the demo accounts as of `today` (`sealer`
+    seals the portal AutoPay's account: the importer's)."""
     with uow_factory() as uow:
         _clear(uow.connection)
         uow.commit()
-    return import_accounts(uow_factory, demo_accounts(today))
+    return import_accounts(
+        uow_factory, demo_accounts(today), sealer=sealer, service_phone=service_phone
+    )
 
 
 def _clear(conn: Connection) -> None:

@@ -7,16 +7,18 @@ personal (`personal`), and then with unprintable characters escaped.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from datetime import date
+from collections.abc import Callable, Iterator
+from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
+from payments.domain.clock import eastern_date
 from payments.domain.money import ZERO, MoneyFormatError, parse_amount
-from payments.operations.import_rules import text_problem
+from payments.operations.import_rules import MOMENT, text_problem
 
 ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 ISO_MONTH = re.compile(r"[0-9]{4}-[0-9]{2}")
+T = TypeVar("T")
 
 
 class Reader:
@@ -50,10 +52,18 @@ class Reader:
         return self.value.get(field)
 
     def text(
-        self, field: str, max_length: int, pattern: re.Pattern[str] | None = None, rule: str = ""
+        self,
+        field: str,
+        max_length: int,
+        pattern: re.Pattern[str] | None = None,
+        rule: str = "",
+        optional: bool = False,
     ) -> str | None:
-        """Printable text without its surrounding spaces, at most `max_length` characters."""
-        value = self._get(field)
+        """Printable text without its surrounding spaces, at most `max_length` characters;
+        `optional`: None when absent, null or blank."""
+        value = self.value.get(field) if optional else self._get(field)
+        if optional and (value is None or isinstance(value, str) and not value.strip()):
+            return None
         if field not in self.value:
             return None
         problem = text_problem(value, max_length)
@@ -68,6 +78,16 @@ class Reader:
         value = self._get(field)
         if field in self.value and value not in choices:
             self.refuse(field, value, f"must be one of {', '.join(choices)}")
+            return None
+        return value
+
+    def number_choice(self, field: str, choices: tuple[int, ...]) -> int | None:
+        """A JSON integer among `choices` (not 23.0, not true)."""
+        value = self._get(field)
+        if field not in self.value:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or value not in choices:
+            self.refuse(field, value, f"must be one of {', '.join(map(str, choices))}")
             return None
         return value
 
@@ -99,6 +119,22 @@ class Reader:
             return None
         return parsed
 
+    def moment(
+        self, field: str, window: tuple[date, date], optional: bool = False
+    ) -> datetime | None:
+        """An ISO 8601 time with its UTC offset, on a day (in Massachusetts) inside `window`."""
+        value = self.value.get(field) if optional else self._get(field)
+        if value is None:
+            return None
+        parsed = _moment(value)
+        if parsed is None:
+            rule = "is not a time with its UTC offset (like 2026-10-02T14:03:00-04:00)"
+            self.refuse(field, value, rule)
+        elif not window[0] <= eastern_date(parsed) <= window[1]:
+            self.refuse(field, value, f"must be between {window[0]} and {window[1]}")
+            return None
+        return parsed
+
     def month(self, field: str, window: tuple[date, date]) -> date:
         """The first day of an ISO month (YYYY-MM) inside `window`."""
         value = self._get(field)
@@ -124,6 +160,21 @@ class Reader:
                 good.append(value)
         return good
 
+    def nested(self, field: str, parse: Callable[[Reader], T]) -> T | None:
+        """`parse` applied to the object `field`, or None when it is absent or null; failures
+        inside mark this reader failed."""
+        value = self.value.get(field)
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            self.fail(field, "must be an object")
+            return None
+        path = ".".join(p for p in (self.path, field) if p)
+        child = Reader(value, path, self.problems, personal=self.personal)
+        parsed = parse(child)
+        self.failed = self.failed or child.failed
+        return parsed
+
     def items(self, field: str) -> Iterator[Reader]:
         """A reader for each object in the list `field`; failures inside mark this one failed."""
         values = self._get(field)
@@ -148,6 +199,15 @@ def _iso(value: Any, pattern: re.Pattern[str]) -> date | None:
         return None
     try:
         return date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _moment(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not MOMENT.fullmatch(value):
+        return None
+    try:
+        return datetime.fromisoformat(value)
     except ValueError:
         return None
 

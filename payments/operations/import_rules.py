@@ -21,12 +21,24 @@ ZIP = re.compile(r"[0-9]{5}(-[0-9]{4})?")
 PLAN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}")
 LANGUAGES = ("en", "es")
 KINDS = ("health", "dental")
+STATE = re.compile(r"[A-Z]{2}")
+ACCOUNT_TYPES = ("checking", "savings")
+ROUTING = re.compile(r"[0-9]{9}")
+BANK_ACCOUNT = re.compile(r"[0-9]{4,17}")
+# An ISO 8601 time with its UTC offset: the portal's authorization times.
+MOMENT = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?"
+    r"(Z|[+-][0-9]{2}:[0-9]{2})"
+)
 # Control, format (U+200B, U+202E...), surrogate, private-use and unassigned characters, and
 # the Unicode line and paragraph separators: none can be spoken, and some make TwiML invalid XML.
 UNPRINTABLE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 
 # Never quoted in a message: an import log is read by people who may not see member data.
-PERSONAL = frozenset({"first_name", "last_name", "date_of_birth", "zip", "phones"})
+PERSONAL = frozenset(
+    {"first_name", "last_name", "date_of_birth", "zip", "phones", "line1", "line2", "city",
+     "state", "account"}
+)  # fmt: skip
 
 EARLIEST_BIRTH = date(1900, 1, 1)
 # Coverage, invoice periods and due dates: anything outside is a typo or a placeholder date.
@@ -45,6 +57,8 @@ TEXT_COLUMNS = (
 MAX_LENGTH = {
     field: column_length(model, field) for model, fields in TEXT_COLUMNS for field in fields
 }
+# A mailing address is kept as JSON (members.mailing_address): these are what a printed line holds.
+ADDRESS_LENGTH = {"line1": 100, "line2": 100, "city": 50}
 
 
 def birth_window(today: date | None = None) -> tuple[date, date]:

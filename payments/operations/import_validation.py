@@ -3,7 +3,8 @@
 Every message names the record and field, e.g.
 `subscribers[2] (100000000003).plans[0].invoices[1].amount: "4x.00" is not a decimal amount`,
 and never quotes a personal field (import_rules.PERSONAL): `...first_name: is longer than 100
-characters`. The rules themselves are in payments.operations.import_rules.
+characters`. The rules themselves are in payments.operations.import_rules; the optional objects
+(a mailing address, an AutoPay enrolment made on the portal) are read in import_objects.
 """
 
 from __future__ import annotations
@@ -16,6 +17,12 @@ from typing import Any
 
 from payments.domain.values import PlanStatus
 from payments.operations.import_fields import Reader
+from payments.operations.import_objects import (
+    MailingAddress,
+    PortalAutopay,
+    mailing_address,
+    portal_autopay,
+)
 from payments.operations.import_rules import (
     BILLING_WINDOW,
     E164,
@@ -57,6 +64,8 @@ class PlanRecord:
     status: PlanStatus
     coverage_start: date | None
     invoices: tuple[InvoiceRecord, ...]
+    autopay: PortalAutopay | None = None  # None: no change to the plan's AutoPay
+    cancel_autopay: bool = False  # "autopay": null, the member cancelled on the portal
 
 
 @dataclass(frozen=True)
@@ -69,12 +78,14 @@ class SubscriberRecord:
     phones: tuple[str, ...]
     language: str
     plans: tuple[PlanRecord, ...]
+    mailing_address: MailingAddress | None = None  # None: no address on file
 
 
 def parse_import(data: Any, today: date | None = None) -> list[SubscriberRecord]:
     """Typed records for `data`, or InvalidImport listing every problem.
 
-    `today` (default: today in Massachusetts) is the latest date of birth accepted.
+    `today` (default: today in Massachusetts) is the latest date of birth, and of an AutoPay
+    authorization, accepted.
     """
     root = Reader(data, "", [], personal=PERSONAL)
     births = birth_window(today)
@@ -97,13 +108,14 @@ def _subscriber(reader: Reader, births: tuple[date, date]) -> SubscriberRecord |
         zip=_text(reader, "zip", ZIP, "must be a 5-digit ZIP code (0-9)") or "",
         phones=tuple(reader.strings("phones", E164, "must be an E.164 number like +16175550100")),
         language=reader.choice("language", LANGUAGES) or "",
-        plans=tuple(_plan(item) for item in reader.items("plans")),
+        mailing_address=reader.nested("mailing_address", mailing_address),
+        plans=tuple(_plan(item, births[1]) for item in reader.items("plans")),
     )
     _check_unique_periods(reader, record)
     return None if reader.failed else record
 
 
-def _plan(reader: Reader) -> PlanRecord:
+def _plan(reader: Reader, today: date) -> PlanRecord:
     status = reader.choice("status", tuple(s.value for s in PlanStatus))
     return PlanRecord(
         plan_id=_text(reader, "plan_id", PLAN_ID, "must be letters, digits and dashes") or "",
@@ -115,6 +127,8 @@ def _plan(reader: Reader) -> PlanRecord:
         status=PlanStatus(status or PlanStatus.PENDING),
         coverage_start=reader.date("coverage_start", BILLING_WINDOW, optional=True),
         invoices=tuple(_invoice(item) for item in reader.items("invoices")),
+        autopay=reader.nested("autopay", lambda item: portal_autopay(item, today)),
+        cancel_autopay="autopay" in reader.value and reader.value["autopay"] is None,
     )
 
 

@@ -13,6 +13,14 @@ What the import owns and what the payment line owns:
   payment taken here, and the billing export must not include the line's own payments in `paid`.
 - A plan's status is taken from the file, with one exception: a plan this line activated with a
   binder payment is not sent back to `pending` by a file produced before that payment.
+- A subscriber's `mailing_address` (where letters are printed to) is the billing system's, like
+  the other member fields and `coverage_start`: a file without it (or with null) leaves no
+  address on file, and the member's letters are held until one comes.
+- A plan's `autopay` is an enrolment the member made on the portal; AutoPay is also the line's
+  own (enrolments by phone), so the key absent changes nothing and only an explicit null
+  cancels, and then only an enrolment made on the portal (payments.operations.import_autopay).
+  Writing one needs the Sealer the line opens account numbers with (`sealer`; None: a key of
+  this process only, for tests, as payments.bootstrap.build_core does).
 """
 
 from __future__ import annotations
@@ -23,8 +31,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from payments.domain.clock import Clock, eastern_date, system_clock
+from payments.bank.sealing import Sealer
+from payments.domain.clock import Clock, eastern_date, require_aware, system_clock
 from payments.domain.values import PlanStatus
+from payments.operations.import_autopay import PortalEnrolments
 from payments.operations.import_validation import (
     InvalidImport,
     PlanRecord,
@@ -47,14 +57,24 @@ class ImportReport:
 
 
 def import_accounts(
-    uow_factory: UnitOfWorkFactory, data: dict[str, Any], clock: Clock = system_clock
+    uow_factory: UnitOfWorkFactory,
+    data: dict[str, Any],
+    clock: Clock = system_clock,
+    *,
+    sealer: Sealer | None = None,
+    service_phone: str = "1-877-623-6765",
 ) -> ImportReport:
-    """Validate everything, then upsert it all in one transaction; raises InvalidImport."""
-    records = parse_import(data, today=eastern_date(clock()))
+    """Validate everything, then upsert it all in one transaction; raises InvalidImport.
+
+    `service_phone` is the customer-service number a portal enrolment's written copy gives.
+    """
+    now = require_aware(clock())
+    records = parse_import(data, today=eastern_date(now))
+    portal = PortalEnrolments(sealer or Sealer.ephemeral(), service_phone, now)
     with uow_factory() as uow:
         session = uow.session
         _check_plan_owners(session, records)
-        created = sum(_upsert_subscriber(session, record) for record in records)
+        created = sum(_upsert_subscriber(session, record, portal) for record in records)
         report = ImportReport(created=created, updated=len(records) - created)
         audit.record(
             session.connection(),
@@ -84,7 +104,9 @@ def _check_plan_owners(session: Session, records: list[SubscriberRecord]) -> Non
         raise InvalidImport(problems)
 
 
-def _upsert_subscriber(session: Session, record: SubscriberRecord) -> bool:
+def _upsert_subscriber(
+    session: Session, record: SubscriberRecord, portal: PortalEnrolments
+) -> bool:
     """Create or update one member with phones and plans; True when created."""
     member = member_by_subscriber(session, record.subscriber_id)
     created = member is None
@@ -96,10 +118,12 @@ def _upsert_subscriber(session: Session, record: SubscriberRecord) -> bool:
     member.date_of_birth = record.date_of_birth
     member.zip = record.zip
     member.language = record.language
+    address = record.mailing_address
+    member.mailing_address = None if address is None else address.as_json()
     _sync_phones(member, record.phones)
     session.flush()
     for plan in record.plans:
-        _upsert_plan(session, member, plan)
+        _upsert_plan(session, member, plan, portal)
     return created
 
 
@@ -109,7 +133,9 @@ def _sync_phones(member: Member, phones: tuple[str, ...]) -> None:
     member.phones.extend(MemberPhone(e164=e164) for e164 in phones if e164 not in known)
 
 
-def _upsert_plan(session: Session, member: Member, record: PlanRecord) -> None:
+def _upsert_plan(
+    session: Session, member: Member, record: PlanRecord, portal: PortalEnrolments
+) -> None:
     plan = session.scalar(select(Plan).where(Plan.plan_id == record.plan_id))
     if plan is None:
         plan = Plan(plan_id=record.plan_id, member_id=member.id)
@@ -124,6 +150,8 @@ def _upsert_plan(session: Session, member: Member, record: PlanRecord) -> None:
         plan.coverage_start = record.coverage_start
     session.flush()
     _upsert_invoices(session, plan, record)
+    session.flush()
+    portal.apply(session.connection(), member, plan.id, record)
 
 
 def _activated_here(session: Session, plan: Plan) -> bool:

@@ -28,16 +28,9 @@ from payments.services.autopay_values import (
     Terms,
 )
 from payments.services.autopay_views import view_of
-from payments.services.voiding import void_queued_debits
 from payments.storage import audit
-from payments.storage.enrolments import (
-    EnrolmentRow,
-    end_authorizations,
-    enrolment_of_plan,
-    update_enrolment,
-)
+from payments.storage.enrolments import EnrolmentRow, enrolment_of_plan
 from payments.storage.ledger import plan_ledger
-from payments.storage.new_payment import AUTHORIZATION_YEARS, years_after
 from payments.storage.repository import lock_members_plan, plan_ref_of
 from payments.storage.unit_of_work import UnitOfWorkFactory
 
@@ -98,10 +91,7 @@ class AutopayService:
             _, enrolment = self._plan(conn, subscriber_id, plan_id, lock=True)
             if enrolment is None or enrolment["cancelled"]:
                 raise AutopayRefused("AutoPay is not set up for this plan")
-            stopped, on_the_way = void_queued_debits(conn, enrolment.id, now, actor)
-            update_enrolment(conn, enrolment.id, cancelled=True, updated_at=now)
-            retain = years_after(now, AUTHORIZATION_YEARS)
-            end_authorizations(conn, enrolment.id, now, "cancelled", retain)
+            stopped, on_the_way = enrolling.cancel(conn, enrolment.id, now, actor)
             audit.record(
                 conn, now, actor, "autopay.cancelled", subscriber_id, plan_id=plan_id,
                 reference=enrolment["reference"], call_sid=call_sid,

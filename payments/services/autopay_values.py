@@ -24,6 +24,8 @@ class RecurringConsent:
     accepting_key: str | None
     channel: Channel
     agent_id: str | None = None
+    # A portal enrolment's: when the portal sent the written copy (the line sends none then).
+    written_copy_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,7 @@ class Enrolled:
     reference: str
     first_debit: date
     first_amount: Decimal
-    written_copy: str  # "sms" | "letter"
+    written_copy: str  # "sms" | "letter" | "portal" (sent by the portal)
 
 
 @dataclass(frozen=True)

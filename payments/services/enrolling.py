@@ -1,6 +1,7 @@
-"""Writing an enrolment or a change: the enrolment row, its new recurring authorization (the
-one in force before is ended, kept two years) and the authorization's written copy, in the
-caller's transaction."""
+"""Writing an enrolment, a change or a cancellation: the enrolment row, its new recurring
+authorization (the one in force before is ended, kept two years) and the authorization's written
+copy, in the caller's transaction. By phone and from the portal alike (the import): a portal
+enrolment arrives with the written copy the portal sent, or gets a letter."""
 
 from __future__ import annotations
 
@@ -15,9 +16,12 @@ from payments.bank.sealing import Sealer
 from payments.domain import autopay as rules
 from payments.domain.clock import eastern_date
 from payments.domain.confirmation import new_confirmation
+from payments.domain.money import ZERO
 from payments.domain.plans import PlanAccount
+from payments.domain.values import Channel
 from payments.messages import outbox, texts
 from payments.services.autopay_values import Enrolled, EnrolRequest
+from payments.services.voiding import Debit, void_queued_debits
 from payments.storage import audit
 from payments.storage.enrolments import (
     EnrolmentRow,
@@ -28,6 +32,8 @@ from payments.storage.enrolments import (
     update_enrolment,
 )
 from payments.storage.new_payment import AUTHORIZATION_YEARS, years_after
+
+PORTAL = Channel.PORTAL.value  # the written copy's way when the portal sent it
 
 
 @dataclass(frozen=True)
@@ -53,7 +59,7 @@ def first_debit(day: int, enrolment: EnrolmentRow | None, today: date) -> date:
 def write(conn: Connection, draft: Draft, sealer: Sealer, phone: str) -> Enrolled:
     """Write `draft`; what the member is told."""
     first = draft.first_debit
-    amount = rules.balance_due(draft.plan, first)
+    amount = _told_amount(draft, first)
     columns = _columns(draft, sealer, first, amount)
     enrolment_id, reference = _save(conn, draft, columns)
     authorization_id = insert_authorization(conn, _authorization(enrolment_id, draft, columns))
@@ -61,6 +67,26 @@ def write(conn: Connection, draft: Draft, sealer: Sealer, phone: str) -> Enrolle
     channel = _written_copy(conn, draft, words, authorization_id)
     _audit(conn, draft, columns, reference, first, channel)
     return Enrolled(reference, first, amount, channel)
+
+
+def cancel(
+    conn: Connection, enrolment_id: int, now: datetime, actor: str
+) -> tuple[list[Debit], list[Debit]]:
+    """Cancel an enrolment: its debits not yet sent to the bank are stopped, those sent are not
+    (stopped, on their way); its authorization ends (kept two years)."""
+    stopped, on_the_way = void_queued_debits(conn, enrolment_id, now, actor)
+    update_enrolment(conn, enrolment_id, cancelled=True, updated_at=now)
+    retain = years_after(now, AUTHORIZATION_YEARS)
+    end_authorizations(conn, enrolment_id, now, "cancelled", retain)
+    return stopped, on_the_way
+
+
+def _told_amount(draft: Draft, first: date) -> Decimal:
+    """The first debit's amount as the member is told it; none (ZERO) for a portal enrolment:
+    the line read no terms, and its first debit takes the balance due (rules.allowed_amount)."""
+    if draft.request.consent.channel is Channel.PORTAL:
+        return ZERO
+    return rules.balance_due(draft.plan, first)
 
 
 def _save(conn: Connection, draft: Draft, columns: dict[str, Any]) -> tuple[int, str]:
@@ -120,6 +146,8 @@ def _authorization(enrolment_id: int, draft: Draft, columns: dict[str, Any]) -> 
         "day": draft.request.day,
         "account_type": columns["account_type"],
         "last4": columns["last4"],
+        "written_copy_at": consent.written_copy_at,
+        "written_copy_via": None if consent.written_copy_at is None else PORTAL,
     }
 
 
@@ -146,8 +174,11 @@ def _words(
 
 def _written_copy(conn: Connection, draft: Draft, sms_words: str, authorization_id: int) -> str:
     """An SMS to the number the member agreed to, unless it opted out; else a letter with the
-    same written terms (the words as read are kept with the authorization). The channel."""
+    same written terms (the words as read are kept with the authorization); none when the
+    portal sent it. The channel."""
     request = draft.request
+    if request.consent.written_copy_at is not None:
+        return PORTAL
     message = {
         "event_key": f"written_copy:{authorization_id}",
         "kind": "autopay_written_copy",
@@ -172,10 +203,11 @@ def _audit(
     channel: str,
 ) -> None:
     request, consent = draft.request, draft.request.consent
+    by_portal = consent.channel is Channel.PORTAL
     audit.record(
         conn,
         draft.now,
-        consent.agent_id or audit.CALLER,
+        consent.agent_id or (audit.SYSTEM if by_portal else audit.CALLER),
         "autopay.changed" if draft.enrolment else "autopay.enrolled",
         request.subscriber_id,
         plan_id=request.plan_id,

@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from payments.bank.sealing import Sealer
 from payments.domain.instruments import AccountType, BankDetails
@@ -18,6 +18,7 @@ from payments.services.autopay_values import EnrolRequest, RecurringConsent
 from payments.storage.enrolments import record_written_copy
 from payments.storage.tables import (
     ACH_ENTRIES,
+    ENROLMENTS,
     INVOICES,
     OUTBOX,
     PAYMENTS,
@@ -29,6 +30,15 @@ D = Decimal
 ANA, HEALTH = "100000000001", "H-100000000001"
 ACCOUNT = "000123456789"
 NOV_23 = date(2026, 11, 23)
+
+
+@pytest.fixture(autouse=True)
+def anas_alone(db):
+    """The demo's portal enrolment (Rosa's) taken out: these tests count Ana's rows and runs."""
+    with db() as uow:
+        uow.connection.execute(delete(RECURRING_AUTHORIZATIONS))
+        uow.connection.execute(delete(ENROLMENTS))
+        uow.commit()
 
 
 @pytest.fixture()
