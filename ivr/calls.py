@@ -253,7 +253,7 @@ class CallHandler:
         if ctx.step == "payment_processing":  # confirmed: every field was entered
             fields, state = all_done(capture.fields), PROCESSING
         else:
-            fields = field_states(capture.method, ctx.step, ctx.state, ctx.secrets)
+            fields = field_states(capture.form, ctx.step, ctx.state, ctx.secrets)
             state = capture.state
         self.services.captures.update(capture_id, fields=fields, state=state)
 

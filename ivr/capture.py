@@ -1,9 +1,10 @@
 """Agent-started secure captures: the record the agent's screen follows, field by field.
 
-An agent picks plan, amount and method; the caller's leg is moved into the capture sub-flow
-(ivr.flows.capture) and keys the details privately. After every turn the record says, for each
-field, waiting / entering / done, with at most a card's brand and last 4 or a bank account's
-type and last 4: the agent never sees more. Kept in the call-state store beside the calls.
+An agent picks plan, amount and method (a payment), or plan and day (an AutoPay enrolment); the
+caller's leg is moved into the capture sub-flow (ivr.flows.capture, then ivr.flows.autopay_enrol
+for AutoPay) and keys the details privately. After every turn the record says, for each field,
+waiting / entering / done, with at most a card's brand and last 4 or a bank account's type and
+last 4: the agent never sees more. Kept in the call-state store beside the calls.
 """
 
 from __future__ import annotations
@@ -24,9 +25,13 @@ APPROVED, DECLINED, FAILED, CANCELLED, ABANDONED = (
     "cancelled",
     "abandoned",
 )
-FINAL = frozenset({APPROVED, DECLINED, FAILED, CANCELLED, ABANDONED})
+# An AutoPay capture ends enrolled (the enrolment's reference told) or refused (nothing changed).
+ENROLLED, REFUSED = "enrolled", "refused"
+FINAL = frozenset({APPROVED, DECLINED, FAILED, CANCELLED, ABANDONED, ENROLLED, REFUSED})
+PAYMENT, AUTOPAY = "payment", "autopay"  # what a capture is for
 HUNG_UP = "the caller hung up"
 ANSWERED = frozenset({APPROVED, DECLINED, FAILED})  # the processor's answer: nothing changes it
+ASKED_ONCE = frozenset({"confirm", "authorization"})  # the caller's yes: no field to take again
 # Each field the caller keys, and the step that asks for it.
 FIELDS = {
     "card": {
@@ -43,6 +48,13 @@ FIELDS = {
         "account_again": "bank_account_again",
         "authorization": "bank_authorization",
     },
+    "autopay": {  # the bank account as for a payment, then the recurring authorization
+        "account_type": "bank_account_type",
+        "routing": "bank_routing",
+        "account": "bank_account",
+        "account_again": "bank_account_again",
+        "authorization": "autopay_authorization",
+    },
 }
 
 
@@ -53,26 +65,40 @@ class Capture:
     agent: str
     subscriber_id: str
     plan_id: str
-    amount: str
+    amount: str  # "" for AutoPay: each debit is the balance due that day
     method: str  # "card" | "bank"
+    purpose: str = PAYMENT  # PAYMENT | AUTOPAY
+    day: int | None = None  # AutoPay's day of the month: 15 or 23
     state: str = WAITING
     fields: list[dict[str, str]] = field(default_factory=list)
     confirmation: str | None = None
     payment: dict[str, Any] | None = None  # status, amount and the plan's balance after it
     message: str = ""  # why it ended, in a word: "cancelled by the agent", "caller hung up"
+    reference: str | None = None  # the AutoPay enrolment's reference, once enrolled
+    enrolment: dict[str, Any] | None = None  # first debit, its amount so far, the written copy
     # The payment's idempotency key, noted before the payment starts (in a record of its own,
     # Captures.note_payment): from then on the payments ledger, not this record, says whether
     # money was taken (Captures.with_ledger).
     payment_key: str | None = None
 
+    @property
+    def form(self) -> str:
+        """Which fields the caller keys (a key of FIELDS)."""
+        return AUTOPAY if self.purpose == AUTOPAY else self.method
+
     def as_json(self) -> dict[str, Any]:
         """The API's view (SPEC "Fixed JSON API", GET /captures/{id})."""
         return {
             "capture_id": self.id,
+            "purpose": self.purpose,
+            "method": self.method,
+            "day": self.day,
             "state": self.state,
             "fields": self.fields,
             "confirmation": self.confirmation,
             "payment": self.payment,
+            "reference": self.reference,
+            "enrolment": self.enrolment,
             "message": self.message,
         }
 
@@ -97,13 +123,15 @@ def ended_by(outcome: PaymentOutcome) -> dict[str, Any]:
     }
 
 
-def field_states(method: str, step: str, state: dict[str, Any], keyed: dict[str, str]) -> list:
-    """Each field as the agent may see it, from the call's state after a turn."""
-    done = _done_card(state, keyed) if method == "card" else _done_bank(state, keyed)
+def field_states(form: str, step: str, state: dict[str, Any], keyed: dict[str, str]) -> list:
+    """Each field of `form` (card, bank, autopay) as the agent may see it, from the call's
+    state after a turn."""
+    done = _done_card(state, keyed) if form == "card" else _done_bank(state, keyed)
     now = state.get("heard_for") or step  # a relay read-back is still entering its field
     views = []
-    for name, asking_step in FIELDS[method].items():
-        status = "done" if name in done else ("entering" if asking_step == now else "waiting")
+    for name, asking_step in FIELDS[form].items():
+        # A field asked for again is being entered, whatever it was before.
+        status = "entering" if asking_step == now else ("done" if name in done else "waiting")
         views.append({"name": name, "state": status, "display": done.get(name, "")})
     return views
 
@@ -153,7 +181,7 @@ class Captures:
 
     def create(self, **values: Any) -> Capture:
         capture = Capture(id=f"CP{secrets.token_hex(16)}", **values)
-        capture.fields = field_states(capture.method, "", {}, {})
+        capture.fields = field_states(capture.form, "", {}, {})
         self.save(capture)
         return capture
 
@@ -200,10 +228,12 @@ class Captures:
             self.KIND, capture.id, json.dumps(asdict(capture)).encode(), self.TTL
         )
 
-    def update(self, capture_id: str, **changes: Any) -> Capture | None:
-        """Change a capture unless it already ended (an ended capture keeps its end)."""
+    def update(self, capture_id: str, made: bool = False, **changes: Any) -> Capture | None:
+        """Change a capture unless it already ended (an ended capture keeps its end). `made`:
+        what the change records was done (an enrolment written), which a hang-up recorded
+        meanwhile does not hide."""
         capture = self.get(capture_id)
-        if capture is None or capture.state in FINAL:
+        if capture is None or capture.state in FINAL - ({ABANDONED} if made else set()):
             return capture
         changed = replace(capture, **changes)
         self.save(changed)

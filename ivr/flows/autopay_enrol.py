@@ -127,9 +127,10 @@ def _account(ctx) -> dict[str, str]:
 
 
 def _authorization_ask(ctx) -> Ask:
-    return Ask(
-        (line("autopay.authorization_choice"),), Input.MENU, heard_first=authorization_lines(ctx)
-    )
+    # With an agent on the call, 2 and 3 both go back to the agent (who chose the day).
+    agent = ctx.state.get("capture")
+    choice = "autopay.authorization_choice" + ("_agent" if agent else "")
+    return Ask((line(choice),), Input.MENU, heard_first=authorization_lines(ctx))
 
 
 def _authorization(ctx, keys: str) -> Outcome:
@@ -149,10 +150,10 @@ def _enrol(ctx, keys: str) -> Outcome:
     if ctx.state.get("purpose") != CHANGE_DAY and not ctx.secrets.get("account_number"):
         return Go("bank_account", (line("pay.details_expired"),))
     words = ctx.services.speak(authorization_lines(ctx), ctx.lang, ctx.relay, ctx.today())
-    channel = Channel.AGENT if ctx.state.get("capture") else ctx.channel
-    consent = RecurringConsent(
-        words, ctx.now(), ctx.call_sid, keys, channel, ctx.state.get("agent")
-    )
+    by_agent = bool(ctx.state.get("capture"))  # an agent's capture names the agent
+    channel = Channel.AGENT if by_agent else ctx.channel
+    agent = ctx.state.get("agent") if by_agent else None
+    consent = RecurringConsent(words, ctx.now(), ctx.call_sid, keys, channel, agent)
     request = EnrolRequest(
         subscriber_id=ctx.state["sub"],
         plan_id=ctx.state["ap_plan"],

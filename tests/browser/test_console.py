@@ -30,6 +30,7 @@ pytestmark = pytest.mark.browser
 
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "agent-console.png"
 CALLER = "+1 617-555-9999"  # tests.e2e.test_agent_capture_calls.CALL's From
+AUTOPAY_ACCOUNT = "000123456789"
 
 
 def log_in(page: Page) -> None:
@@ -105,6 +106,60 @@ def test_an_agent_takes_a_card_payment_the_caller_keys(page: Page, served, tmp_p
     expect(page.get_by_label("Amount in dollars")).to_have_value("32.00")
     assert VISA not in page.content() and "424242" not in page.content()
     assert_fits(page, width=640)  # with the payments table too
+
+
+def test_an_agent_enrols_the_caller_in_autopay_on_the_23rd(page: Page, served) -> None:
+    line, _ = served
+    caller = connected(line)
+    log_in(page)
+    page.get_by_role("button", name=f"Select the call from {CALLER}").click()
+    page.get_by_role("button", name="Look up").click()
+    expect(page.locator("#member-name")).to_have_text("Ana Silva, subscriber 100000000001")
+
+    page.get_by_label("Enrol in AutoPay").check()
+    expect(page.get_by_label("Amount in dollars")).to_be_hidden()
+    page.get_by_label("Plan", exact=True).select_option("H-100000000001")
+    page.get_by_role("button", name="Start secure capture").click()
+    expect(page.locator("#capture-day-error")).to_have_text("Choose the 15th or the 23rd.")
+    expect(page.get_by_label("The 15th")).to_be_focused()
+    assert line.app.extensions["ivr"].twilio.moves == []  # nothing started without a day
+    page.get_by_label("The 23rd").check()
+    page.get_by_role("button", name="Start secure capture").click()
+    state = page.locator("#capture-state")
+    expect(state).to_have_text(re.compile(r"^Waiting"))
+    follow_the_move(line, caller)
+    expect(state).to_have_text("The caller is entering their bank account for AutoPay on the 23rd.")
+    expect(field(page, "account_type")[0]).to_have_text("Being entered")
+    expect(page.locator("#capture-fields")).to_contain_text("Caller's AutoPay authorization")
+    caller.press("1", "011000015", AUTOPAY_ACCOUNT, AUTOPAY_ACCOUNT)
+    expect(field(page, "account")[1]).to_have_text("checking ending 6789")
+    expect(field(page, "authorization")[0]).to_have_text("Being entered")
+    caller.press("1")  # accepts the authorization, heard in full
+    expect(state).to_have_text(re.compile(r"^AutoPay set up, reference [0-9A-Z]{8}\. "))
+    (reference,) = enrolment_references(line)
+    expect(state).to_contain_text(f"reference {reference}.")
+    expect(state).to_contain_text("Debits on the 23rd of each month")
+    expect(field(page, "authorization")[0]).to_have_text("Done")
+    expect(page.get_by_role("button", name="Cancel capture")).to_be_hidden()
+    conference_event(line, "participant-join", SID)  # the caller is back with the agent
+    expect(page.get_by_role("button", name="Start secure capture")).to_be_visible()
+    plan = page.get_by_label("Plan", exact=True)
+    expect(plan.locator("option").first).to_have_text(
+        "Health plan: AutoPay active on the 23rd (replace it)"
+    )
+    assert AUTOPAY_ACCOUNT not in page.content()
+    assert_fits(page, width=640)
+
+
+def enrolment_references(line) -> list[str]:
+    """The references of enrolments made on the line (not the demo's portal one, Rosa's)."""
+    from sqlalchemy import select
+
+    from payments.storage.tables import ENROLMENTS
+
+    query = select(ENROLMENTS.c.reference).where(ENROLMENTS.c.source != "portal")
+    with line.app.extensions["ivr"].core.engine.connect() as conn:
+        return list(conn.scalars(query))
 
 
 def test_an_agent_verifies_a_caller_until_the_session_ends(page: Page, served) -> None:

@@ -10,11 +10,14 @@ import pytest
 from ivr.capture import (
     ABANDONED,
     APPROVED,
+    AUTOPAY,
     CANCELLED,
     DECLINED,
+    ENROLLED,
     FAILED,
     PROCESSING,
     Captures,
+    field_states,
 )
 from ivr.kvstores import MemoryKeyValue
 from payments.domain.values import PaymentOutcome, PaymentStatus, PlanStatus
@@ -117,3 +120,42 @@ def test_an_ended_capture_keeps_its_end(captures: Captures) -> None:
     capture = new(captures)
     captures.update(capture.id, state=CANCELLED, message="cancelled by the agent")
     assert captures.update(capture.id, state=APPROVED).state == CANCELLED
+
+
+def enrolment(captures: Captures):
+    return captures.create(
+        call_sid="CA1", agent="dana", subscriber_id="1", plan_id="H", amount="", method="bank",
+        purpose=AUTOPAY, day=23,
+    )  # fmt: skip
+
+
+def test_an_autopay_capture_follows_the_bank_account_and_the_authorization(
+    captures: Captures,
+) -> None:
+    capture = enrolment(captures)
+    shown = captures.get(capture.id).as_json()
+    assert (shown["purpose"], shown["day"], shown["reference"]) == (AUTOPAY, 23, None)
+    assert [f["name"] for f in shown["fields"]] == [
+        "account_type", "routing", "account", "account_again", "authorization",
+    ]  # fmt: skip
+    state = {"bank": {"type": "savings", "routing": "011000015", "last4": "6789"}}
+    fields = field_states(capture.form, "autopay_authorization", state, {})
+    assert [f["state"] for f in fields] == ["done"] * 4 + ["entering"]
+    assert fields[2]["display"] == "savings ending 6789"
+
+
+def test_a_field_asked_for_again_is_being_entered_not_done(captures: Captures) -> None:
+    state = {"bank": {"type": "checking", "routing": "011000015"}}
+    fields = field_states(AUTOPAY, "bank_routing", state, {})
+    assert [f["state"] for f in fields][:3] == ["done", "entering", "waiting"]
+
+
+def test_an_enrolment_made_is_not_hidden_by_a_hang_up_recorded_meanwhile(
+    captures: Captures,
+) -> None:
+    capture = enrolment(captures)
+    captures.update(capture.id, state=ABANDONED, message="the caller hung up")
+    assert captures.update(capture.id, state=CANCELLED).state == ABANDONED
+    made = captures.update(capture.id, made=True, state=ENROLLED, reference="AB12CD34")
+    assert (made.state, made.reference) == (ENROLLED, "AB12CD34")
+    assert captures.update(capture.id, made=True, state=CANCELLED).state == ENROLLED

@@ -7,7 +7,7 @@
   const API = "/api/agent/v1";
   const CALLS_EVERY_MS = 1500;
   const CAPTURE_EVERY_MS = 1000;
-  const FINAL = ["approved", "declined", "failed", "cancelled", "abandoned"];
+  const FINAL = ["approved", "declined", "failed", "cancelled", "abandoned", "enrolled", "refused"];
   const FIELD_NAMES = {
     card_number: "Card number",
     expiry: "Expiration date",
@@ -20,6 +20,7 @@
     account_again: "Account number, again",
     authorization: "Caller's debit authorization",
   };
+  const AUTOPAY_FIELD_NAMES = { ...FIELD_NAMES, authorization: "Caller's AutoPay authorization" };
   const NOT_ASKED_AGAIN = ["confirm", "authorization"];
   const FIELD_STATES = {
     waiting: ["○", "Waiting"],
@@ -27,7 +28,7 @@
     done: ["✓", "Done"],
     skipped: ["–", "Not entered"],
   };
-  const ANSWERED = ["processing", "approved", "declined", "failed"]; // the caller confirmed
+  const ANSWERED = ["processing", "approved", "declined", "failed", "enrolled"]; // the caller confirmed
   const CALL_STATES = { waiting: "Waiting to be connected", connected: "Connected", capturing: "Capturing details" };
   const LANGUAGES = { en: "English", es: "Spanish" };
   const PLAN_STATUS = {
@@ -150,7 +151,9 @@
       const control = $(id);
       control.setAttribute("aria-invalid", "true");
       setText(`${id}-error`, message);
-      (control.matches("fieldset") ? control.querySelector("input:checked") : control)?.focus();
+      const radio = control.matches("fieldset")
+        && (control.querySelector("input:checked") || control.querySelector("input"));
+      (radio || control).focus();
     } else {
       setText(formErrorId, message);
     }
@@ -343,15 +346,50 @@
 
   // ---- capture ------------------------------------------------------------------------------
 
-  // The plans with something due (the one chosen stays chosen), the amount their balance.
+  function purpose() {
+    return $("capture-form").elements.purpose.value;
+  }
+
+  function kindWords(plan) {
+    return `${plan.kind === "dental" ? "Dental" : "Health"} plan`;
+  }
+
+  // The plans a capture can be for (the one chosen stays chosen): for a payment those with
+  // something due, the amount their balance; for AutoPay those whose coverage has not ended.
   function fillPlans(plans) {
     const select = $("capture-plan");
     const chosen = select.value;
-    const due = plans.filter((plan) => plan.balance !== "0.00");
-    select.replaceChildren(...due.map((plan) => el("option", { value: plan.plan_id,
-      text: `${plan.kind === "dental" ? "Dental" : "Health"} plan: ${dollars(plan.balance)} due` })));
-    if (due.some((plan) => plan.plan_id === chosen)) select.value = chosen;
+    const autopay = purpose() === "autopay";
+    const open = autopay
+      ? plans.filter((plan) => plan.status !== "terminated")
+      : plans.filter((plan) => plan.balance !== "0.00");
+    select.replaceChildren(...open.map((plan) => el("option", { value: plan.plan_id,
+      text: autopay ? autopayOption(plan) : `${kindWords(plan)}: ${dollars(plan.balance)} due` })));
+    if (open.some((plan) => plan.plan_id === chosen)) select.value = chosen;
+    let note = "";
+    if (!open.length) note = autopay ? "Every plan's coverage has ended: AutoPay cannot be set up." : "Nothing is due on this member's plans.";
+    else if (autopay && open.some(hasAutopay)) note = "Setting up AutoPay on a plan that has it replaces its day and account.";
+    setText("capture-plan-hint", note);
+    $("capture-start").disabled = !open.length;
     prefillAmount();
+  }
+
+  function hasAutopay(plan) {
+    return ["active", "paused"].includes((plan.autopay || {}).status);
+  }
+
+  function autopayOption(plan) {
+    if (!plan.autopay) return kindWords(plan); // the member's record does not say
+    if (!hasAutopay(plan)) return `${kindWords(plan)}: no AutoPay`;
+    return `${kindWords(plan)}: AutoPay ${plan.autopay.status} on the ${ordinal(plan.autopay.day)} (replace it)`;
+  }
+
+  function showPurpose() {
+    const autopay = purpose() === "autopay";
+    $("capture-payment-choices").hidden = autopay;
+    $("capture-day").hidden = !autopay;
+    clearErrors($("capture-form"));
+    fillPlans((view.member && view.member.plans) || []);
   }
 
   function planById(id) {
@@ -371,7 +409,6 @@
     if (!call) hint = "Select a connected, verified call and look up its member first.";
     else if (!call.verified) hint = "Verify the caller first.";
     else if (!member || member.subscriber_id !== call.subscriber_id) hint = "Look up the caller's member record first.";
-    else if (!$("capture-plan").options.length) hint = "Nothing is due on this member's plans.";
     else if (call.state === "waiting") hint = "Waiting for your line to join the call.";
     else if (call.state === "capturing") hint = "A capture is under way on this call.";
     setText("capture-hint", active ? "" : hint);
@@ -384,21 +421,35 @@
     const form = $("capture-form");
     const call = selectedCall();
     clearErrors(form);
-    const controls = { plan_id: "capture-plan", amount: "capture-amount", method: "capture-method" };
+    const controls = {
+      plan_id: "capture-plan", amount: "capture-amount", method: "capture-method",
+      purpose: "capture-purpose", day: "capture-day",
+    };
     const plan = planById($("capture-plan").value);
     if (!call || !plan) return setText("capture-form-error", "Select a call and a plan first.");
-    const cents = toCents($("capture-amount").value);
-    if (cents === null || cents <= 0 || cents > toCents(plan.balance)) {
-      return showError({ field: "amount", message: `enter an amount more than $0.00 and at most ${dollars(plan.balance)}` }, controls);
-    }
-    const method = form.elements.method.value;
-    const body = { plan_id: plan.plan_id, amount: $("capture-amount").value.trim(), method };
+    const body = purpose() === "autopay" ? autopayChoices(form, plan, controls) : paymentChoices(form, plan, controls);
+    if (!body) return;
     try {
       const started = await api("POST", `/calls/${encodeURIComponent(call.call_sid)}/captures`, body);
       beginCapture(started.capture_id);
     } catch (error) {
       showError(error, controls, "capture-form-error");
     }
+  }
+
+  function autopayChoices(form, plan, controls) {
+    const day = form.elements.day.value;
+    if (!day) return showError({ field: "day", message: "choose the 15th or the 23rd" }, controls);
+    return { purpose: "autopay", plan_id: plan.plan_id, day: Number(day) };
+  }
+
+  function paymentChoices(form, plan, controls) {
+    const cents = toCents($("capture-amount").value);
+    if (cents === null || cents <= 0 || cents > toCents(plan.balance)) {
+      return showError({ field: "amount", message: `enter an amount more than $0.00 and at most ${dollars(plan.balance)}` }, controls);
+    }
+    const method = form.elements.method.value;
+    return { plan_id: plan.plan_id, amount: $("capture-amount").value.trim(), method };
   }
 
   function beginCapture(id) {
@@ -425,7 +476,7 @@
   function renderCapture(shown) {
     const capture = view.capture;
     const wasFinal = FINAL.includes(capture.state);
-    Object.assign(capture, { state: shown.state, fields: shown.fields || [] });
+    Object.assign(capture, { state: shown.state, fields: shown.fields || [], purpose: shown.purpose });
     if (capture.fields.length) renderFields(capture);
     setText("capture-state", captureWords(shown));
     $("capture-state").className = `capture-state ${shown.state}`;
@@ -441,6 +492,7 @@
   }
 
   function captureWords(shown) {
+    if (shown.purpose === "autopay") return autopayWords(shown);
     const message = shown.message ? ` (${shown.message})` : "";
     const paid = shown.payment && shown.payment.remaining_balance != null
       ? ` ${dollars(shown.payment.amount)} paid; the plan's balance is now ${dollars(shown.payment.remaining_balance)}.` : "";
@@ -457,12 +509,40 @@
     }
   }
 
+  function autopayWords(shown) {
+    const message = shown.message ? ` (${shown.message})` : "";
+    switch (shown.state) {
+      case "waiting": return `Waiting: moving the caller to secure entry for AutoPay on the ${ordinal(shown.day)}.`;
+      case "capturing": return `The caller is entering their bank account for AutoPay on the ${ordinal(shown.day)}.`;
+      case "enrolled": return `AutoPay set up, reference ${shown.reference}. ${firstDebitWords(shown)}`;
+      case "refused": return "AutoPay was not set up: the line refused these details. Nothing was changed. The caller is back with you.";
+      case "cancelled": return `Cancelled${message}. AutoPay was not set up.`;
+      case "abandoned": return `Abandoned${message}. AutoPay was not set up.`;
+      default: return sentence(shown.state);
+    }
+  }
+
+  function firstDebitWords(shown) {
+    const enrolment = shown.enrolment || {};
+    const copy = enrolment.written_copy === "sms" ? "a text message" : "mail";
+    const first = enrolment.first_amount && enrolment.first_amount !== "0.00"
+      ? `${dollars(enrolment.first_amount)} on ${day(enrolment.first_debit)}`
+      : `on ${day(enrolment.first_debit)}, for the balance due then`;
+    return `Debits on the ${ordinal(shown.day)} of each month; the first is ${first}. `
+      + `The written copy of the authorization goes by ${copy}.`;
+  }
+
+  function ordinal(dayOfMonth) {
+    return { 15: "15th", 23: "23rd" }[dayOfMonth] || String(dayOfMonth);
+  }
+
   function renderFields(capture) {
     const list = $("capture-fields");
     const names = capture.fields.map((field) => field.name).join(" ");
     if (list.dataset.names !== names) {
       list.dataset.names = names;
-      list.replaceChildren(...capture.fields.map(fieldItem));
+      const labels = capture.purpose === "autopay" ? AUTOPAY_FIELD_NAMES : FIELD_NAMES;
+      list.replaceChildren(...capture.fields.map((field) => fieldItem(field, labels)));
     }
     const capturing = capture.state === "capturing";
     for (const field of capture.fields) {
@@ -486,8 +566,8 @@
     return FINAL.includes(captureState) ? "skipped" : field.state;
   }
 
-  function fieldItem(field) {
-    const name = FIELD_NAMES[field.name] || field.name;
+  function fieldItem(field, names) {
+    const name = names[field.name] || field.name;
     const item = el("li", { id: `field-${field.name}`, class: "capture-field" },
       el("span", { class: "name", text: name }),
       el("span", { class: "state" },
@@ -539,6 +619,7 @@
   $("lookup-form").addEventListener("submit", lookUp);
   $("capture-form").addEventListener("submit", startCapture);
   $("capture-plan").addEventListener("change", prefillAmount);
+  for (const choice of $("capture-form").elements.purpose) choice.addEventListener("change", showPurpose);
   $("capture-cancel").addEventListener("click", () => captureAction("/cancel"));
   pollCalls();
   setTimeout(checkIdle, 10_000);
