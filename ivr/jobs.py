@@ -67,7 +67,7 @@ def send_messages(core: Any, settings: Any) -> dict[str, Any]:
         settings.sms_from,
     )
     if not sender.configured:
-        log.warning("messages wait in the outbox: TWILIO_ACCOUNT_SID and SMS_FROM are not set")
+        log.warning("texts wait in the outbox until TWILIO_ACCOUNT_SID and SMS_FROM are set")
         return {"sent": 0}
     return send_queued(core.uow, sender, core.clock).__dict__
 

@@ -102,7 +102,8 @@ def _retry(
     retries = int(conn.scalar(_RETRIES, {"original": original}) or 0)
     first = conn.execute(_FIRST_SENT, {"original": original}).one()
     oldest = conn.scalar(_OLDEST_PERIOD, {"payment_id": payment["id"]})
-    retry_on = ach.retry_date(today)
+    # Never before the debit it presents again was due (a return read ahead of its date).
+    retry_on = ach.retry_date(max(today, entry["sent_effective_date"] or today))
     deadline = ach.coverage_deadline(oldest) if oldest else today
     sealed = entry["account_sealed"] or (enrolment.account_sealed if enrolment else None)
     amount = Decimal(payment["amount"])

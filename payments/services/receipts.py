@@ -65,7 +65,7 @@ class Receipts:
                 conn, event_key=f"receipt:{payment.id}", kind="receipt", channel=outbox.SMS,
                 subscriber_id=subscriber_id, language=language, to_number=to,
                 body=_words(payment, confirmation, language, now), now=now,
-                details={"confirmation": confirmation, "call_sid": call_sid, "consent": "asked in the call"},
+                details={"confirmation": confirmation, "call_sid": call_sid, "asked": "in call"},
             )  # fmt: skip
             audit.record(
                 conn, now, audit.CALLER, "message.receipt_requested", subscriber_id,

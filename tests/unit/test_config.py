@@ -54,3 +54,42 @@ def test_bad_settings_are_named(env: dict[str, str], message: str) -> None:
     full = {"TWILIO_AUTH_TOKEN": "t", **env} if env else {}
     with pytest.raises(ConfigError, match=message):
         Settings.from_env(full)
+
+
+def test_the_bank_side_settings(tmp_path) -> None:
+    database = f"sqlite:///{tmp_path / 'ivr.sqlite3'}"
+    sandbox = Settings.from_env({"TWILIO_AUTH_TOKEN": "t", "DATABASE_URL": database})
+    assert sandbox.ach_originator.odfi_routing == "011000015"
+    assert (sandbox.ach_company_id, sandbox.sms_from) == ("1234567890", "")
+    key = (tmp_path / "bank-data.key").read_text().strip()  # made beside the SQLite database
+    assert sandbox.bank_data_key == key
+    again = Settings.from_env({"TWILIO_AUTH_TOKEN": "t", "DATABASE_URL": database})
+    assert again.bank_data_key == key  # the same key every time: sealed numbers stay readable
+    chosen = Settings.from_env(
+        {
+            "TWILIO_AUTH_TOKEN": "t",
+            "DATABASE_URL": "postgresql+psycopg://db/ivr",
+            "BANK_DATA_KEY": key,
+            "ACH_ODFI_ROUTING": "021000021",
+            "ACH_COMPANY_ID": "9876543210",
+            "ACH_COMPANY_NAME": "MA CONNECTOR",
+            "SMS_FROM": "MG0123456789abcdef0123456789abcdef",
+        }
+    )
+    assert chosen.ach_originator.odfi_routing == "021000021"
+    assert chosen.ach_originator.company_name == "MA CONNECTOR"
+    assert chosen.sms_from.startswith("MG")
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"DATABASE_URL": "postgresql+psycopg://db/ivr"}, "BANK_DATA_KEY is required"),
+        ({"ACH_ODFI_ROUTING": "011000016"}, "ACH_ODFI_ROUTING must be a 9-digit routing"),
+        ({"ACH_COMPANY_NAME": "A" * 17}, "ACH_COMPANY_NAME must be 1 to 16"),
+    ],
+)
+def test_bad_bank_settings_are_named(env: dict[str, str], message: str, tmp_path) -> None:
+    base = {"TWILIO_AUTH_TOKEN": "t", "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}"}
+    with pytest.raises(ConfigError, match=message):
+        Settings.from_env({**base, **env})

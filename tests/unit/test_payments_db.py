@@ -171,7 +171,11 @@ def test_account_as_json_shape(database):
             {"period": "2026-11", "amount": "45.00", "due_date": "2026-10-23", "paid": "45.00"},
             {"period": "2026-12", "amount": "45.00", "due_date": "2026-11-23", "paid": "0.00"},
         ],
-    }
+        "autopay": {
+            "status": "none", "day": None, "account_type": None, "last4": None,
+            "next_debit_date": None, "next_amount": None, "reason": None, "reference": None,
+        },
+    }  # fmt: skip
     assert (dental["balance"], dental["paid_through"]) == ("0.00", "2026-12-31")
     assert dental["invoices"][-1]["paid"] == "32.00"  # this line's payment, credited
     approved, refused = shown["payments"]  # newest first
@@ -184,7 +188,9 @@ def test_account_as_json_shape(database):
         "last4",
         "channel",
         "created_at",
+        "ach_trace",
     }
+    assert approved["ach_trace"] is None  # a card payment
     assert (approved["plan_id"], approved["amount"], approved["status"]) == (
         "D-100000000001",
         "32.00",
