@@ -204,3 +204,52 @@ def _until(condition, timeout: float = 30.0) -> bool:
             return True
         time.sleep(0.1)
     return False
+
+
+def test_the_banking_day_job_enqueues_tomorrows_run_for_the_workers(
+    core, redis_client, fresh_postgres_url: str
+) -> None:
+    from ivr.config import Settings
+    from ivr.jobs import banking_day
+
+    settings = Settings(twilio_auth_token="x", database_url=fresh_postgres_url,
+                        redis_url=TEST_REDIS_URL, bank_data_key=KEY)  # fmt: skip
+    report = banking_day(core, settings)  # on December 22, for the debits of the 23rd
+    assert (report["debit_day"], report["chunks"]) == ("2026-12-23", 1)
+    assert debits_by_plan(core) == {}  # enqueued, not run here: the job holds no worker
+    env = {**os.environ, "DATABASE_URL": fresh_postgres_url, "REDIS_URL": TEST_REDIS_URL,
+           "BANK_DATA_KEY": KEY}  # fmt: skip
+    subprocess.run(
+        [str(Path(sys.executable).with_name("ivr")), "worker", "--burst"],
+        env=env, check=True, timeout=120, capture_output=True,
+    )  # fmt: skip
+    assert_each_debited_once(core)
+    core.clock.now = datetime(2026, 12, 26, 20, 0, tzinfo=UTC)  # a Saturday
+    assert banking_day(core, settings) == {"today": "2026-12-26", "banking_day": False}
+
+
+def test_the_schedule_is_the_banking_day_at_3_pm_eastern_and_the_outbox_every_minute(
+    redis_client, monkeypatch
+) -> None:
+    import ivr.jobs
+    from rq.cron import CronScheduler
+
+    monkeypatch.setattr(CronScheduler, "start", lambda self: None)
+    registered: list[dict] = []
+    real_register = CronScheduler.register
+
+    def register(self, func, queue_name, **options):
+        registered.append({"queue": queue_name, **options})
+        return real_register(self, func, queue_name, **options)
+
+    monkeypatch.setattr(CronScheduler, "register", register)
+    monkeypatch.setenv("TZ", "UTC")
+    ivr.jobs.run_scheduler(redis_client)
+    assert os.environ["TZ"] == "America/New_York"
+    by_name = {entry["name"]: entry for entry in registered}
+    assert by_name["banking_day"]["cron"] == "0 15 * * 1-5"
+    assert by_name["banking_day"]["args"] == ("banking_day",)
+    assert by_name["send_messages"]["interval"] == 60
+    assert {entry["queue"] for entry in registered} == {"ivr"}
+    monkeypatch.undo()  # this process's own time zone back
+    time.tzset()
