@@ -231,8 +231,9 @@ def test_the_banking_day_job_enqueues_tomorrows_run_for_the_workers(
 def test_the_schedule_is_the_banking_day_at_3_pm_eastern_and_the_outbox_every_minute(
     redis_client, monkeypatch
 ) -> None:
-    import ivr.jobs
     from rq.cron import CronScheduler
+
+    import ivr.jobs
 
     monkeypatch.setattr(CronScheduler, "start", lambda self: None)
     registered: list[dict] = []
