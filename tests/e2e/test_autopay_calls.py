@@ -184,3 +184,21 @@ def _written_copies_sent(line: Line) -> None:
     core = line.app.extensions["ivr"].core
     report = export_letters(core.uow, Path(line.database).with_suffix(".letters.csv"), line.clock)
     assert report.held == 0 and report.exported >= 1
+
+
+def test_changing_the_account_keeps_the_day_and_seals_the_new_one(make_line) -> None:
+    line = make_line(bank_data_key=KEY)
+    line.call(signed_in() + ana_enrols())
+    new = "000555666777"
+    keys = ["4", "1", "2", "1", f"{ROUTING}#", f"{new}#", f"{new}#", "1"]
+    heard = line.call(signed_in() + keys).spoken
+    assert "To change the bank account, press 2." in heard
+    assert (
+        "checking account ending in six, seven, seven, seven each month on the twenty-third"
+        in heard
+    )
+    assert "AutoPay for your health plan is changed." in heard
+    [enrolment] = rows(line, ENROLMENTS)
+    assert (enrolment["day"], enrolment["last4"]) == (23, "6777")
+    assert new not in str(enrolment)
+    assert len(rows(line, RECURRING_AUTHORIZATIONS)) == 2

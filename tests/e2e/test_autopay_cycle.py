@@ -266,3 +266,36 @@ def test_a_return_naming_a_trace_never_sent_changes_nothing(make_line, tmp_path)
     report = read_returns_file(core.uow, forged.encode(), settings.service_phone, line.clock)
     assert report.returned == 0 and report.unmatched == ["011000019999999"]
     assert rows(line, PAYMENTS) == before
+
+
+def plan_status(line: Line, subscriber: str) -> str:
+    core = line.app.extensions["ivr"].core
+    [plan] = account_as_json(core.uow, subscriber, line.clock())["plans"]
+    return plan["status"]
+
+
+def test_a_returned_binder_or_grace_payment_undoes_what_it_did(make_line, tmp_path) -> None:
+    """Mei's first (binder) payment and James's past-due payment, by bank on calls, come back
+    R02 (account closed: not presented again): her plan waits for its first payment again, his
+    is back in its grace period."""
+    line = make_line(bank_data_key=KEY)
+    bank = ["2", "1", f"{ROUTING}#", f"{INSUFFICIENT}#", f"{INSUFFICIENT}#", "1", "3"]
+    for subscriber, dob in (("100000000003", "01151990#"), ("100000000004", "12301968#")):
+        line.call(["1", f"{subscriber}#", dob, "1", "1", *bank])
+    assert (plan_status(line, "100000000003"), plan_status(line, "100000000004")) == (
+        "active",
+        "active",
+    )
+    core = line.app.extensions["ivr"].core
+    settings = line.app.extensions["ivr"].settings
+    out = tmp_path / "calls.ach"
+    export(core.uow, core.sealer, settings.ach_originator, date(2026, 11, 18), out, line.clock)
+    text = returned(line, out, "R02")
+    at(line, 2026, 11, 20, 10, 0)
+    read_returns_file(core.uow, text.encode(), settings.service_phone, line.clock)
+    assert (plan_status(line, "100000000003"), plan_status(line, "100000000004")) == (
+        "pending",
+        "grace",
+    )
+    BankOracle(core.engine).check([out.read_text("ascii")], [text])
+    MoneyOracle(core.engine).check_books()
