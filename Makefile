@@ -16,7 +16,7 @@ run call call-relay: export TWILIO_API_BASE_URL ?= http://127.0.0.1:5099
 run call call-relay: export TWILIO_ACCOUNT_SID ?= AC00000000000000000000000000000000
 run: export SMS_FROM ?= +18775550123
 
-.PHONY: run reset test bench bench-readme lint call call-relay clean mutation test-deps
+.PHONY: run reset test bench bench-autopay bench-readme lint call call-relay clean mutation test-deps
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -60,8 +60,12 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# The webhooks under load, then the AutoPay run and ACH export at scale (BENCH_AUTOPAY_ENROLMENTS).
 bench: $(VENV)/.installed
 	$(BIN)/python -m bench
+
+bench-autopay: $(VENV)/.installed
+	$(BIN)/python -m bench --only autopay
 
 bench-readme: $(VENV)/.installed
 	$(BIN)/python -m bench --readme

@@ -3,7 +3,8 @@
 `python -m bench` creates a throwaway PostgreSQL database, serves the real app and a bare app
 with the same gunicorn settings, places full card-payment calls through the terminal phone and
 reports CPU per request, webhook latency and the caller's time for one card payment (speech
-and waiting, `bench.caller`). See `bench.__main__`.
+and waiting, `bench.caller`); then the AutoPay run and ACH export at scale (`bench.autopay`).
+See `bench.__main__`.
 """
 
 HOST = "127.0.0.1"

@@ -30,6 +30,16 @@ def tree_cpu_seconds(root: int) -> float:
     return ticks / CLOCK_TICKS
 
 
+def children(parents: set[int]) -> list[int]:
+    """The processes whose parent is one of `parents`."""
+    found = []
+    for stat in PROC.glob("[0-9]*/stat"):
+        fields = _fields(stat)
+        if fields is not None and int(fields[_PPID]) in parents:
+            found.append(int(stat.parent.name))
+    return found
+
+
 def _ticks(fields: list[str]) -> int:
     return sum(int(value) for value in fields[_UTIME : _CSTIME + 1])
 

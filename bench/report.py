@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 
 from bench import CONCURRENCY, WORKERS
+from bench.autopay import WORKERS as AUTOPAY_WORKERS
 from bench.caller import CallerTime
 from bench.measure import Figures
 
@@ -144,7 +145,8 @@ def markdown_block(table: list[Row], today: date) -> str:
     cores = len(os.sched_getaffinity(0))
     lines = [
         f"Last run {today.isoformat()} on a {cores}-core machine: {WORKERS} gunicorn workers, "
-        f"{CONCURRENCY} concurrent callers, real PostgreSQL and Redis (`make bench`).",
+        f"{CONCURRENCY} concurrent callers; AutoPay on {AUTOPAY_WORKERS} `ivr worker` processes; "
+        "real PostgreSQL and Redis (`make bench`).",
         "",
         "| Figure | Value | Target | Result |",
         "|---|---|---|---|",

@@ -44,11 +44,14 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def real_command(port: int) -> list[str]:
-    """`ivr serve` from this venv (or `python -m ivr.cli serve` when the script is missing)."""
+def ivr_command() -> list[str]:
+    """`ivr` from this venv (or `python -m ivr.cli` when the script is missing)."""
     script = Path(sys.executable).parent / "ivr"
-    ivr = [str(script)] if script.exists() else [sys.executable, "-m", "ivr.cli"]
-    return [*ivr, "serve", *_bind_options(port)]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "ivr.cli"]
+
+
+def real_command(port: int) -> list[str]:
+    return [*ivr_command(), "serve", *_bind_options(port)]
 
 
 def bare_command(port: int) -> list[str]:

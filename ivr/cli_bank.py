@@ -60,7 +60,7 @@ def autopay() -> None:
 
 @autopay.command("run")
 @click.option("--date", "when", type=DateType, required=True, help="The banking day of the debits.")
-@click.option("--chunk-size", default=500, show_default=True, type=click.IntRange(1, 10_000))
+@click.option("--chunk-size", default=1000, show_default=True, type=click.IntRange(1, 2000))
 @click.option("--in-process", is_flag=True, help="Run the chunks here, not on the job engine.")
 def autopay_run(when: Any, chunk_size: int, in_process: bool) -> None:
     """Debit every active enrolment whose debit falls on DATE (idempotent: run it again and

@@ -191,19 +191,27 @@ def _write(
             )
             stream.flush()
             os.fsync(stream.fileno())
-        problems = _validate(partial)
+        problems, digest = _validate(partial)
         if problems:
             raise InvalidFile("; ".join(problems[:5]))
-        digest = hashlib.sha256(partial.read_bytes()).hexdigest()
         os.replace(partial, out)
     finally:
         partial.unlink(missing_ok=True)
     return totals, digest
 
 
-def _validate(path: Path) -> list[str]:
+def _validate(path: Path) -> tuple[list[str], str]:
+    """The file's problems and its SHA-256, in one streamed pass (never read whole)."""
+    digest = hashlib.sha256()
+
+    def hashed(lines: Iterator[str]) -> Iterator[str]:
+        for text in lines:
+            digest.update(text.encode("ascii"))
+            yield text
+
     with path.open(encoding="ascii", newline="") as lines:
-        return nacha.validate_file(lines)
+        problems = nacha.validate_file(hashed(lines))
+    return problems, digest.hexdigest()
 
 
 def _entries(conn: Connection, sealer: Sealer, file_id: int) -> Iterator[nacha.Debit]:

@@ -147,7 +147,10 @@ BATCH_STATEMENT_TIMEOUT = "300s"
 
 def for_batch_work(connection: Any) -> None:
     """Longer lock and statement timeouts for this transaction (PostgreSQL): batch jobs answer
-    no caller, and give way to calls rather than fail on them."""
+    no caller, and give way to calls rather than fail on them. No JIT: on tables not yet
+    analysed (a bulk load, autovacuum off) the planner takes the batch's reads for costly and
+    compiles them, a second each, where running them takes milliseconds."""
     if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("SET LOCAL jit = off")
         connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{BATCH_LOCK_TIMEOUT}'")
         connection.exec_driver_sql(f"SET LOCAL statement_timeout = '{BATCH_STATEMENT_TIMEOUT}'")
