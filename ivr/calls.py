@@ -163,7 +163,7 @@ class CallHandler:
 
     def busy(self, hook: Webhook) -> str:
         """The turn is taking too long: a short wait, then the same turn asked for again."""
-        return self.renderer.busy(hook.turn or 0, hook.retry + 1)
+        return self.renderer.busy(hook.turn, hook.retry + 1)
 
     def _context(self, call: OpenCall, hook: Webhook, deadline: float | None) -> CallContext:
         if call.state is None:

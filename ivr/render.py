@@ -87,11 +87,13 @@ class Renderer:
             response.hangup()
         return str(response)
 
-    def busy(self, turn_no: int, retry: int) -> str:
-        """A moment's quiet, then the same turn asked for again (its answer is stored then)."""
+    def busy(self, turn_no: int | None, retry: int) -> str:
+        """A moment's quiet, then the same turn asked for again (its answer is stored then);
+        the call's first webhook (no turn yet) is asked for again as the first."""
         response = VoiceResponse()
         response.pause(length=BUSY_PAUSE)
-        response.redirect(f"{self.path}?t={turn_no}&retry={retry}", method="POST")
+        turn = f"t={turn_no}&" if turn_no is not None else ""
+        response.redirect(f"{self.path}?{turn}retry={retry}", method="POST")
         return str(response)
 
     def timeout(self, how: Rendering) -> int:

@@ -7,7 +7,7 @@ import logging
 from flask import Blueprint, Response, current_app, request
 
 from ivr.calls import CallHandler, Webhook
-from ivr.callstate import CallBusy
+from ivr.callstate import CallBusy, StoreUnavailable
 from webhooks.budget import Budget, OutOfTime
 from webhooks.security import twilio_signed
 
@@ -15,6 +15,10 @@ log = logging.getLogger("webhooks.voice")
 bp = Blueprint("voice", __name__)
 FINAL_STATUSES = {"completed", "busy", "failed", "no-answer", "canceled"}
 MAX_RETRIES = 4  # a turn asked for again this often is given up: the caller is helped instead
+# A call-state store that cannot be reached when a turn begins (nothing of the turn has run) is
+# waited out like a busy turn: each round is a second's pause plus the store's own 1 s timeout,
+# so about 10 s before the caller hears the fault line.
+STORE_RETRIES = 5
 
 
 def _twiml(body: str) -> Response:
@@ -45,7 +49,7 @@ def _webhook() -> Webhook:
         turn=turn if turn is not None and turn >= 0 else None,
         silence=args.get("silence") == "1" or (digits is not None and nothing),
         hold=args.get("hold") == "1",
-        retry=retry if 0 <= retry <= MAX_RETRIES else MAX_RETRIES,
+        retry=min(max(retry, 0), STORE_RETRIES),
         digits=digits if digits or form.get("FinishedOnKey") else None,
         speech=speech,
         base_url=_base_url(),
@@ -73,6 +77,15 @@ def voice() -> Response:
         if hook.retry < MAX_RETRIES:
             return _twiml(handler.busy(hook))
         log.error("call %s: turn %s still not answered; caller helped", hook.call_sid, hook.turn)
+        return _twiml(handler.fault(hook))
+    except StoreUnavailable:
+        # Raised only before the turn ran (its own failures are answered inside): safe to ask
+        # for the same turn again.
+        if hook.retry < STORE_RETRIES:
+            log.warning("call %s: call state out of reach; turn asked for again", hook.call_sid)
+            return _twiml(handler.busy(hook))
+        log.error("call %s: call state out of reach for %s tries; caller helped",
+                  hook.call_sid, hook.retry)  # fmt: skip
         return _twiml(handler.fault(hook))
     except Exception:  # noqa: BLE001 - the caller must hear help, never "application error"
         # The traceback names no input: Digits and SpeechResult are never put in messages.

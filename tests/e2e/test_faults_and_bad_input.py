@@ -152,13 +152,19 @@ def test_card_numbers_reach_no_database_log_or_store(line: Line, caplog) -> None
     assert snapshots and all(VISA.encode() not in blob for blob in snapshots)
 
 
-@pytest.mark.parametrize("failure", [StoreUnavailable("redis down"), RuntimeError("bug")])
-def test_a_failing_store_still_answers_with_help(line: Line, failure: Exception) -> None:
+@pytest.mark.parametrize(
+    ("failure", "path"),
+    [
+        (StoreUnavailable("redis down"), "/webhooks/voice?retry=5"),  # waited out ~10 s already
+        (RuntimeError("bug"), "/webhooks/voice"),
+    ],
+)
+def test_a_failing_store_still_answers_with_help(line: Line, failure: Exception, path) -> None:
     def broken(*args, **kwargs):
         raise failure
 
     line.kv.acquire = broken  # type: ignore[method-assign]
-    root = twiml(signed_post(line, "/webhooks/voice", CALL))
+    root = twiml(signed_post(line, path, CALL))
     assert "our system is having a problem" in spoken(root)
     assert spoken(root).endswith("Please hold for a representative.")  # said, then connected
     assert [child.tag for child in root][-1] == "Enqueue"
@@ -175,9 +181,58 @@ def test_after_hours_a_failing_store_says_when_to_call_and_goodbye(make_line) ->
         raise StoreUnavailable("redis down")
 
     line.kv.acquire = broken  # type: ignore[method-assign]
-    root = twiml(signed_post(line, "/webhooks/voice", CALL))
+    root = twiml(signed_post(line, "/webhooks/voice?retry=5", CALL))
     assert spoken(root).endswith("Please call back later. Goodbye.")
     assert [child.tag for child in root][-1] == "Hangup"
+
+
+def test_a_store_out_of_reach_is_waited_out_then_the_caller_is_helped(line: Line) -> None:
+    """Redis refusing when a turn begins is a busy turn: a second's pause and the same turn
+    asked for again, five times (about 10 s), then the fault line."""
+
+    def broken(*args, **kwargs):
+        raise StoreUnavailable("redis: ConnectionError")
+
+    line.kv.acquire = broken  # type: ignore[method-assign]
+    path, answers = "/webhooks/voice", []
+    for _ in range(6):
+        root = twiml(signed_post(line, path, CALL))
+        answers.append([child.tag for child in root])
+        redirect = root.find("Redirect")
+        if redirect is None:
+            break
+        path = redirect.text.replace("http://localhost", "")
+    assert answers[:5] == [["Pause", "Redirect"]] * 5
+    assert "retry=5" in path and "t=" not in path  # the first webhook, asked for again as such
+    assert "our system is having a problem" in spoken(root)
+
+
+def test_a_redis_blip_mid_call_ends_no_call(line: Line) -> None:
+    """Three turns' worth of Redis refusing in the middle of a payment: the caller waits,
+    is asked again, and pays; nothing is charged twice or unheard."""
+    real_acquire, refused = line.kv.acquire, {"left": 0, "count": 0}
+
+    def blinking(*args, **kwargs):
+        if refused["left"]:
+            refused["left"] -= 1
+            refused["count"] += 1
+            raise StoreUnavailable("redis: TimeoutError")
+        return real_acquire(*args, **kwargs)
+
+    line.kv.acquire = blinking  # type: ignore[method-assign]
+    card = ["1", "4242424242424242#", "1228#", "123#", "02110#"]
+
+    def on_event(event: object) -> None:
+        if "Enter the expiration" in str(event) and not refused["count"]:
+            refused["left"] = 3  # the expiry date is keyed into the blip
+
+    log = line.call(signed_in(ANA, ANA_DOB) + ["1", "1", "1", *card[:2], "1228#", *card[2:],
+                    "1", "3"], on_event=on_event)  # fmt: skip
+    assert refused["count"] == 3
+    assert "Sorry for the wait." in log.spoken
+    assert "our system is having a problem" not in log.spoken
+    assert "Approved. Your confirmation number is" in log.spoken
+    assert [p.status.value for p in line.payments.recent_payments(ANA)] == ["approved"]
 
 
 def test_a_failing_database_still_answers_with_help(line: Line) -> None:
