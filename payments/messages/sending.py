@@ -84,12 +84,27 @@ _MESSAGE = select(OUTBOX).where(OUTBOX.c.id == bindparam("message_id"))
 def send_queued(
     uow_factory: UnitOfWorkFactory, sender: SmsSender, clock: Clock = system_clock
 ) -> SendReport:
-    """Send every queued SMS, a batch at a time."""
+    """Send every queued SMS, a batch at a time. When the provider cannot be reached, the
+    sweep stops: what is left waits for the next one (the worker's, every minute)."""
     report = SendReport()
     while batch := _claim(uow_factory, clock()):
-        for message_id, to_number, body in batch:
+        for number, (message_id, to_number, body) in enumerate(batch):
             _send_one(uow_factory, sender, clock, message_id, to_number, body, report)
+            if report.retry:
+                _unclaim(uow_factory, [message_id for message_id, _, _ in batch[number + 1 :]])
+                return report
     return report
+
+
+def _unclaim(uow_factory: UnitOfWorkFactory, ids: list[int]) -> None:
+    if ids:
+        with uow_factory() as uow:
+            uow.connection.execute(
+                update(OUTBOX)
+                .where(OUTBOX.c.id.in_(ids), OUTBOX.c.status == outbox.SENDING)
+                .values(status=outbox.QUEUED, claimed_at=None)
+            )
+            uow.commit()
 
 
 def _claim(uow_factory: UnitOfWorkFactory, now: datetime) -> list[tuple[int, str, str]]:
