@@ -6,6 +6,8 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 # Webhooks are always signature-checked; locally the terminal phone signs with this token.
 export TWILIO_AUTH_TOKEN ?= local-development-token
+# That token is public: the server accepts it only in development mode.
+run: export IVR_DEVELOPMENT ?= 1
 # Calls to this number get relay (TTY) mode; `ivr call --relay` dials it.
 export RELAY_NUMBERS ?= +18776236766
 # For `make run` and `make call`: representatives are dialled into the caller's conference at

@@ -15,6 +15,8 @@ from payments.gateways.registry import GATEWAYS
 
 DEFAULT_DATABASE_URL = "sqlite:///instance/ivr.sqlite3"
 DEFAULT_AGENT_HOURS = "Mon-Fri 08:00-18:00"
+# The token `make run` and the terminal phone sign with: public, so refused outside development.
+DEVELOPMENT_TOKEN = "local-development-token"
 BANK_KEY_FILE = "bank-data.key"  # next to an SQLite database, when BANK_DATA_KEY is unset
 # The sandbox's originator: a Federal Reserve test routing number and made-up company details.
 SANDBOX_ODFI = "011000015"
@@ -173,6 +175,12 @@ class Settings:
         if not token and for_webhooks:
             raise ConfigError(
                 "TWILIO_AUTH_TOKEN is required: webhooks are rejected unless Twilio signs them"
+            )
+        if for_webhooks and token == DEVELOPMENT_TOKEN and env.get("IVR_DEVELOPMENT") != "1":
+            raise ConfigError(
+                "TWILIO_AUTH_TOKEN is the public development token, which anyone can sign "
+                "with: set the Twilio account's auth token (IVR_DEVELOPMENT=1 allows it on a "
+                "development machine, as `make run` does)"
             )
         settings = cls(
             twilio_auth_token=token,

@@ -93,3 +93,13 @@ def test_bad_bank_settings_are_named(env: dict[str, str], message: str, tmp_path
     base = {"TWILIO_AUTH_TOKEN": "t", "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}"}
     with pytest.raises(ConfigError, match=message):
         Settings.from_env({**base, **env})
+
+
+def test_the_public_development_token_is_refused_outside_development() -> None:
+    with pytest.raises(ConfigError, match="public development token"):
+        Settings.from_env({"TWILIO_AUTH_TOKEN": "local-development-token"})
+    allowed = {"TWILIO_AUTH_TOKEN": "local-development-token", "IVR_DEVELOPMENT": "1"}
+    assert Settings.from_env(allowed).twilio_auth_token == "local-development-token"
+    # Operator commands do not check webhooks' signatures: they need no token at all.
+    commands = Settings.from_env({"TWILIO_AUTH_TOKEN": "local-development-token"}, False)
+    assert commands.twilio_auth_token == "local-development-token"
