@@ -68,7 +68,7 @@ def _dump_plan(plan: PlanSummary) -> dict[str, Any]:
         }
         for bill in plan.bills
     ]
-    data["autopay"] = _dump_autopay(plan.autopay)
+    data["autopay"] = plan.autopay.as_json()
     data["returned"] = [
         {
             "amount": str(debit.amount),
@@ -79,13 +79,6 @@ def _dump_plan(plan: PlanSummary) -> dict[str, Any]:
         }
         for debit in plan.returned
     ]
-    return data
-
-
-def _dump_autopay(view: AutopayView) -> dict[str, Any]:
-    data = {name: getattr(view, name) for name in _AUTOPAY_PLAIN}
-    data["next_debit_date"] = view.next_debit_date.isoformat() if view.next_debit_date else None
-    data["next_amount"] = str(view.next_amount) if view.next_amount is not None else None
     return data
 
 

@@ -11,6 +11,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from payments.domain.instruments import Instrument
+from payments.domain.money import format_amount
 
 
 class PlanStatus(StrEnum):
@@ -101,6 +102,20 @@ class AutopayView:
     next_amount: Decimal | None = None  # what it will take then, as things stand
     reason: str | None = None  # why it is paused (payments.domain.autopay.PauseReason)
     reference: str | None = None
+
+    def as_json(self) -> dict[str, object]:
+        """The view as `ivr account show --json` gives it (and the call state keeps it)."""
+        amount = self.next_amount
+        return {
+            "status": self.status,
+            "day": self.day,
+            "account_type": self.account_type,
+            "last4": self.last4,
+            "next_debit_date": self.next_debit_date.isoformat() if self.next_debit_date else None,
+            "next_amount": format_amount(amount) if amount is not None else None,
+            "reason": self.reason,
+            "reference": self.reference,
+        }
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,6 @@ from sqlalchemy import Connection, select
 from payments.domain.clock import eastern_date, eastern_iso, require_aware, system_clock
 from payments.domain.money import format_amount
 from payments.domain.plans import PlanAccount, summarize
-from payments.domain.values import AutopayView
 from payments.services.accounts import member_by_subscriber, member_payments
 from payments.services.autopay_views import view_of
 from payments.storage.enrolments import enrolments_of_member
@@ -44,9 +43,7 @@ def account_as_json(
             "plans": [
                 {
                     **_plan_fields(plan, today),
-                    "autopay": _autopay_fields(
-                        view_of(conn, enrolments.get(plan.ref), plan, today)
-                    ),
+                    "autopay": view_of(conn, enrolments.get(plan.ref), plan, today).as_json(),
                 }
                 for plan in ledgers.plans
             ],
@@ -55,19 +52,6 @@ def account_as_json(
                 for payment in payments
             ],
         }
-
-
-def _autopay_fields(view: AutopayView) -> dict[str, Any]:
-    return {
-        "status": view.status,
-        "day": view.day,
-        "account_type": view.account_type,
-        "last4": view.last4,
-        "next_debit_date": _iso(view.next_debit_date),
-        "next_amount": format_amount(view.next_amount) if view.next_amount is not None else None,
-        "reason": view.reason,
-        "reference": view.reference,
-    }
 
 
 def _traces(conn: Connection, payment_ids: list[int]) -> dict[int, str]:
