@@ -114,14 +114,7 @@ def _jobs(settings: Settings, core: PaymentsCore) -> Any:
 
     if not settings.redis_url:
         return InProcessJobs(core, settings)
-    import redis
-
-    client = redis.Redis.from_url(
-        settings.redis_url,
-        socket_timeout=REDIS_TIMEOUT_SECONDS,
-        socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
-    )
-    return RqJobs(client)
+    return RqJobs(_redis(settings.redis_url))
 
 
 def _kick(jobs: Any) -> None:
@@ -136,14 +129,16 @@ def _kick(jobs: Any) -> None:
 def _key_value(settings: Settings) -> KeyValue:
     if not settings.redis_url:
         return MemoryKeyValue(settings.call_state_ttl, settings.secret_ttl)
+    return RedisKeyValue(_redis(settings.redis_url), settings.call_state_ttl, settings.secret_ttl)
+
+
+def _redis(url: str) -> Any:
+    """A Redis client for the webhooks: short timeouts, so a turn never waits long on it."""
     import redis
 
-    client = redis.Redis.from_url(
-        settings.redis_url,
-        socket_timeout=REDIS_TIMEOUT_SECONDS,
-        socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+    return redis.Redis.from_url(
+        url, socket_timeout=REDIS_TIMEOUT_SECONDS, socket_connect_timeout=REDIS_TIMEOUT_SECONDS
     )
-    return RedisKeyValue(client, settings.call_state_ttl, settings.secret_ttl)
 
 
 def _register(app: Flask) -> None:

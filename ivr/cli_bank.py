@@ -20,13 +20,13 @@ DateType = click.DateTime(formats=["%Y-%m-%d"])
 @contextmanager
 def _engine(in_process: bool = False) -> Iterator[tuple[Any, Any, Any]]:
     """(settings, payments core, job engine): RQ when REDIS_URL is set, unless `in_process`."""
-    from ivr.jobs import InProcessJobs, RqJobs
+    from ivr.jobs import InProcessJobs, RqJobs, redis_at
 
     settings, core = build_from_settings()
     jobs = (
         InProcessJobs(core, settings)
         if in_process or not settings.redis_url
-        else RqJobs(_redis(settings.redis_url))
+        else RqJobs(redis_at(settings.redis_url))
     )
     try:
         yield settings, core, jobs
@@ -34,12 +34,6 @@ def _engine(in_process: bool = False) -> Iterator[tuple[Any, Any, Any]]:
         if isinstance(jobs, InProcessJobs):
             jobs.close()
         core.close()
-
-
-def _redis(url: str) -> Any:
-    import redis
-
-    return redis.Redis.from_url(url)
 
 
 def _banking_day(day: date) -> date:
@@ -158,15 +152,17 @@ def ach_returns(file: Path) -> None:
     from payments.bank.nacha import NachaError
     from payments.bank.returns import read_returns_file
 
-    settings, core = build_from_settings()
-    try:
-        report = read_returns_file(core.uow, file.read_bytes(), settings.service_phone, core.clock)
-    except (NachaError, UnicodeDecodeError) as error:
-        raise click.ClickException(
-            f"{file} is not a returns file this line can read: {error}"
-        ) from None
-    finally:
-        core.close()
+    with _engine() as (settings, core, jobs):
+        try:
+            report = read_returns_file(
+                core.uow, file.read_bytes(), settings.service_phone, core.clock
+            )
+        except (NachaError, UnicodeDecodeError) as error:
+            raise click.ClickException(
+                f"{file} is not a returns file this line can read: {error}"
+            ) from None
+        if not report.already_read:
+            jobs.enqueue("send_messages")  # the members told of their returned debits
     if report.already_read:
         click.echo(f"{file} was read before: nothing changed")
         return
@@ -176,7 +172,6 @@ def ach_returns(file: Path) -> None:
         f"again later, {report.already_returned} returned before, "
         f"{len(report.unmatched)} not ours"
     )
-    _send_messages_after()
 
 
 @ach.command("settle")
@@ -233,35 +228,30 @@ def messages_send() -> None:
     click.echo(", ".join(f"{name} {count}" for name, count in report.items()))
 
 
-def _send_messages_after() -> None:
-    with _engine() as (_, _core, jobs):
-        jobs.enqueue("send_messages")
-
-
 @click.command()
 @click.option("--burst", is_flag=True, help="Stop once the queue is empty.")
 def worker(burst: bool) -> None:
     """One job worker for every queue the product uses (start as many as you like)."""
-    from ivr.jobs import run_worker
+    from ivr.jobs import redis_at, run_worker
 
     settings, core = build_from_settings()
     core.close()  # the work horses build their own, after the fork
     if not settings.redis_url:
         raise click.ClickException("ivr worker needs REDIS_URL: without it jobs run in process")
-    run_worker(_redis(settings.redis_url), burst=burst)
+    run_worker(redis_at(settings.redis_url), burst=burst)
 
 
 @click.command()
 def scheduler() -> None:
     """The schedule (run one): each weekday at 3 p.m. Eastern the banking day's AutoPay
     notices, run for the next banking day and settlement; the message outbox every minute."""
-    from ivr.jobs import run_scheduler
+    from ivr.jobs import redis_at, run_scheduler
 
     settings, core = build_from_settings()
     core.close()
     if not settings.redis_url:
         raise click.ClickException("ivr scheduler needs REDIS_URL (the job engine's Redis)")
-    run_scheduler(_redis(settings.redis_url))
+    run_scheduler(redis_at(settings.redis_url))
 
 
 def commands() -> list[click.Command]:

@@ -86,7 +86,7 @@ def banking_day(core: Any, settings: Any) -> dict[str, Any]:
     today = eastern_date(core.clock())
     if not is_banking_day(today):
         return {"today": today.isoformat(), "banking_day": False}
-    jobs = RqJobs(_redis_of(settings))
+    jobs = RqJobs(redis_at(settings.redis_url))
     for chunk in plan_notices(core.uow):
         jobs.enqueue("notice_chunk", today.isoformat(), chunk)
     debit_day = next_banking_day(today)
@@ -98,10 +98,11 @@ def banking_day(core: Any, settings: Any) -> dict[str, Any]:
             "chunks": len(chunks), "settled": settled.settled}  # fmt: skip
 
 
-def _redis_of(settings: Any) -> Any:
+def redis_at(url: str) -> Any:
+    """The job engine's Redis (no short timeouts: jobs and their commands may wait)."""
     import redis
 
-    return redis.Redis.from_url(settings.redis_url)
+    return redis.Redis.from_url(url)
 
 
 JOBS: dict[str, Callable[..., Any]] = {
