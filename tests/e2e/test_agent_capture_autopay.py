@@ -15,6 +15,7 @@ from payments.storage.tables import AUDIT_EVENTS, ENROLMENTS, PLANS, RECURRING_A
 from tests.e2e.conftest import Line, spoken
 from tests.e2e.test_agent_capture_api import agent_line, connected, follow_the_move, token
 from tests.e2e.test_agent_capture_calls import SID, Caller, both_in_the_conference
+from tests.e2e.test_autopay_calls import rows
 from tests.e2e.test_card_and_bank_calls import ANA, ANA_DOB
 
 PLAN = "H-100000000001"
@@ -47,13 +48,6 @@ def started(line: Line, caller: Caller, headers: dict[str, str]) -> tuple[str, s
     assert answer.status_code == 201, answer.get_json()
     follow_the_move(line, caller)
     return answer.get_json()["capture_id"], spoken(caller.root)
-
-
-def rows(line: Line, table) -> list[dict]:
-    """The table's rows, less the demo's portal enrolment (Rosa's) and its authorization."""
-    with line.app.extensions["ivr"].core.engine.connect() as conn:
-        found = [dict(row) for row in conn.execute(select(table)).mappings()]
-    return [row for row in found if "portal" not in (row.get("source"), row.get("channel"))]
 
 
 def enrolments_of(line: Line, plan_id: str) -> list[dict]:
