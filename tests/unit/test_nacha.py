@@ -163,3 +163,54 @@ def test_validate_file_reports_a_field_that_is_not_digits() -> None:
     broken = lines[2][:29] + "00000045AB" + lines[2][39:]
     problems = nacha.validate_file([*lines[:2], broken, *lines[3:]])
     assert any("amount" in problem for problem in problems)
+
+
+def returns_text(chosen: list[tuple[nacha.FileEntry, str]]) -> str:
+    out = io.StringIO()
+    nacha.write_returns_file(out, "091000019", "BANK", ORIGINATOR, CREATED, chosen)
+    return out.getvalue()
+
+
+def test_a_return_reads_back_its_code_amount_and_original_bank() -> None:
+    big = debit(1, amount_cents=1_234_567_891, transaction_code=37)  # ten digits, a savings debit
+    [entry] = nacha.read_entries(io.StringIO(written([big])[0]))
+    [back] = nacha.read_returns(io.StringIO(returns_text([(entry, "R03")])))
+    assert (back.transaction_code, back.amount_cents, back.return_code) == (
+        36,
+        1_234_567_891,
+        "R03",
+    )
+    assert (back.original_rdfi, back.date_of_death, back.addenda_information) == (
+        big.routing[:8],
+        "",
+        "",
+    )
+
+
+@pytest.mark.parametrize("reason", ["RX1", "R1", "X01", "R001"])
+def test_a_return_reason_that_is_not_rnn_is_never_written(reason: str) -> None:
+    [entry] = nacha.read_entries(io.StringIO(written([debit(1)])[0]))
+    with pytest.raises(nacha.NachaError, match="return reason"):
+        returns_text([(entry, reason)])
+
+
+def test_only_a_debit_can_be_returned() -> None:
+    [entry] = nacha.read_entries(io.StringIO(written([debit(1)])[0]))
+    credit = nacha.FileEntry(**{**entry.__dict__, "transaction_code": 22})
+    with pytest.raises(nacha.NachaError, match="not a debit to return"):
+        returns_text([(credit, "R01")])
+
+
+def test_an_addenda_that_is_not_a_return_of_its_entry_is_found() -> None:
+    [entry] = nacha.read_entries(io.StringIO(written([debit(1)])[0]))
+    lines = returns_text([(entry, "R01")]).splitlines(keepends=True)
+    addenda = next(n for n, text in enumerate(lines) if text.startswith("7"))
+    for broken in (
+        "705" + lines[addenda][3:],  # another addenda type
+        lines[addenda][:79] + "091000019999999\n",  # the trace of no entry
+    ):
+        changed = [*lines[:addenda], broken, *lines[addenda + 1 :]]
+        problems = nacha.validate_file(changed)
+        assert any(f"line {addenda + 1}: an addenda" in problem for problem in problems)
+        with pytest.raises(nacha.NachaError):
+            nacha.read_returns(changed)
