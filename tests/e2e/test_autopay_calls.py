@@ -14,6 +14,7 @@ from payments.messages.sending import send_queued
 from payments.operations.autopay_run import plan_run, run_chunk
 from payments.storage.tables import ENROLMENTS, OUTBOX, PAYMENTS, RECURRING_AUTHORIZATIONS
 from tests.e2e.conftest import EASTERN, RELAY_NUMBER, Line
+from tests.nacha_check import check_ach_file
 
 ANA, ANA_DOB, ANA_PHONE = "100000000001", "04171980", "+16175550100"
 LUIS, LUIS_DOB = "100000000002", "09021975"
@@ -136,6 +137,7 @@ def test_cancelling_after_the_file_went_says_the_debit_will_still_be_made(
     settings = line.app.extensions["ivr"].settings
     export(core.uow, core.sealer, settings.ach_originator, date(2026, 11, 20),
            tmp_path / "f.ach", line.clock)  # fmt: skip
+    check_ach_file((tmp_path / "f.ach").read_text("ascii"))  # every file the tests write
     heard = line.call(signed_in() + ["4", "1", "3", "1"]).spoken
     assert (
         "The debit of forty-five dollars on Monday, November twenty-third was already sent to "

@@ -97,8 +97,9 @@ def test_ana_enrols_and_her_debit_goes_out_and_settles(make_line, tmp_path: Path
 
     # Her dental bill she pays by bank on a call: a single TEL debit, in the same file.
     bank = ["2", "1", f"{ROUTING}#", "000222333444#", "000222333444#", "1", "3"]
-    paid = line.call(["1", f"{ANA}#", f"{ANA_DOB}#", "1", "2", "1", *bank]).spoken
-    assert "Your bank payment is scheduled." in paid
+    call = line.call(["1", f"{ANA}#", f"{ANA_DOB}#", "1", "2", "1", *bank])
+    assert "Your bank payment is scheduled." in call.spoken
+    MoneyOracle(line.app.extensions["ivr"].core.engine).check_call(call.call_sid, call.spoken)
 
     at(line, 2026, 11, 20, 16, 0)
     out, exported = cycle_of(line, tmp_path, date(2026, 11, 23))
@@ -220,6 +221,7 @@ def test_a_closed_account_stops_autopay_until_a_new_account(make_line, tmp_path:
     text, count = returns_for(out.read_text("ascii").splitlines(True), settings.ach_originator,
                               line.clock())  # fmt: skip
     assert count == 1 and "R02" in text
+    check_ach_file(text, returns=True)
     core = line.app.extensions["ivr"].core
     at(line, 2026, 11, 24, 10, 0)
     report = read_returns_file(core.uow, text.encode(), settings.service_phone, line.clock)
