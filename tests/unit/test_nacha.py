@@ -214,3 +214,68 @@ def test_an_addenda_that_is_not_a_return_of_its_entry_is_found() -> None:
         assert any(f"line {addenda + 1}: an addenda" in problem for problem in problems)
         with pytest.raises(nacha.NachaError):
             nacha.read_returns(changed)
+
+
+def _replaced(line: str, start: int, text: str) -> str:
+    return line[:start] + text + line[start + len(text) :]
+
+
+# (record, start, replacement): one field of a valid file made wrong. Records: 0 file header,
+# 1 batch header, 2 first entry, -3 batch control, -2 file control (before the padding).
+CORRUPTIONS = [
+    (0, 1, "02"),  # priority code
+    (0, 3, " 011000016"),  # immediate destination fails its check digit
+    (0, 3, "X011000015"),
+    (0, 23, "261332"),  # creation date
+    (0, 34, "095"),  # record size
+    (0, 37, "11"),  # blocking factor
+    (0, 39, "2"),  # format code
+    (1, 1, "220"),  # a credits-only batch
+    (1, 4, " " * 16),  # no company name
+    (1, 40, " " * 10),  # no company id
+    (1, 50, "PPD"),
+    (1, 53, " " * 10),  # no entry description
+    (1, 69, "26AB01"),  # effective date
+    (1, 78, "2"),  # originator status
+    (1, 87, "0000002"),  # batch number out of order
+    (2, 1, "22"),  # a credit
+    (2, 1, "2X"),  # not digits
+    (2, 11, "9"),  # check digit
+    (2, 29, "0000000000"),  # no amount
+    (2, 76, "X "),  # payment type
+    (2, 79, "01100001ABCDEFG"),  # trace not digits
+    (-3, 4, "000009"),  # batch entry count
+    (-3, 44, "9999999999"),  # batch control's company
+    (-2, 1, "000009"),  # file batch count
+]
+
+
+def _file_control(lines: list[str]) -> int:
+    return next(n for n, line in enumerate(lines) if line[0] == "9" and line[:-1] != nacha.PADDING)
+
+
+@pytest.mark.parametrize(("record", "start", "text"), CORRUPTIONS)
+def test_the_validator_finds_each_field_made_wrong(record: int, start: int, text: str) -> None:
+    lines = written([debit(n) for n in range(1, 4)])[0].splitlines(True)
+    index = record if record >= 0 else _file_control(lines) + record + 2
+    lines[index] = _replaced(lines[index], start, text)
+    problems = nacha.validate_file(lines)
+    assert any(problem.startswith(f"line {index + 1}:") for problem in problems), problems
+
+
+def test_the_validator_finds_a_file_cut_short_or_with_records_after_its_control() -> None:
+    lines = written([debit(1)])[0].splitlines(True)
+    control = _file_control(lines)
+    assert any("ends before" in p for p in nacha.validate_file(lines[:control]))
+    after = [*lines[: control + 1], lines[2], *lines[control + 2 :]]
+    assert any(f"line {control + 2}:" in p for p in nacha.validate_file(after))
+
+
+def test_entries_read_back_with_their_names_ids_and_company() -> None:
+    [entry] = nacha.read_entries(io.StringIO(written([debit(7, payment_type="R")])[0]))
+    assert (entry.individual_id, entry.individual_name, entry.payment_type) == (
+        "AP00000007",
+        "ANA SILVA",
+        "R",
+    )
+    assert (entry.company_id, entry.transaction_code) == ("1234567890", 27)
