@@ -279,3 +279,17 @@ def test_entries_read_back_with_their_names_ids_and_company() -> None:
         "R",
     )
     assert (entry.company_id, entry.transaction_code) == ("1234567890", 27)
+
+
+@pytest.mark.parametrize(("account", "cents"), [("1234", 1), ("1" * 17, 99_999_999)])
+def test_the_bounds_of_an_entry_are_written(account: str, cents: int) -> None:
+    [entry] = check_ach_file(
+        written([debit(1, account_number=account, amount_cents=cents)])[0]
+    ).entries
+    assert (entry.account, entry.amount_cents) == (account, cents)
+
+
+@pytest.mark.parametrize("account", ["123", "1" * 18])
+def test_an_account_number_out_of_bounds_is_refused(account: str) -> None:
+    with pytest.raises(nacha.NachaError, match="4 to 17 digits"):
+        written([debit(1, account_number=account)])
