@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ivr.agent_calls import CallDirectory
 from ivr.calls import CallHandler
@@ -105,6 +106,10 @@ def create_app(
         settings, core, store, calls, budget or Budget(), directory, captures, twilio
     )
     _register(app)
+    if settings.trusted_proxies:
+        # Only the client address comes from the proxy: the Host header never decides a URL
+        # (PUBLIC_BASE_URL does), nor the scheme.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies, x_proto=0, x_host=0)  # type: ignore[method-assign]
     return app
 
 

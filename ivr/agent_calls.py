@@ -41,6 +41,9 @@ class CallInfo:
     # The base URL Twilio reaches this call's webhooks on, for moving the caller's leg when
     # PUBLIC_BASE_URL is not set: the console may be reached on another host than Twilio uses.
     webhook_base: str = ""
+    # The representative who took the call (the first to verify it or take a payment on it):
+    # only they may verify it or take its payments.
+    agent: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         """The API's view (SPEC "Fixed JSON API", GET /calls)."""
@@ -79,6 +82,7 @@ class CallDirectory:
             info = replace(
                 info,
                 agent_leg=known.agent_leg,
+                agent=known.agent,
                 since=known.since,  # the console keeps the call in its place
             )
         self._put(_settled(replace(info, caller_in=False)))
@@ -105,6 +109,15 @@ class CallDirectory:
     def capturing(self, call_sid: str) -> None:
         """The caller's leg is moved to a capture; `enter` brings the call back."""
         self._update(call_sid, state=CAPTURING)
+
+    def claim(self, call_sid: str, agent: str) -> bool:
+        """`agent` takes the call unless another representative has: whether it is theirs."""
+        known = self.get(call_sid)
+        if known is None or known.agent not in (None, agent):
+            return False
+        if known.agent is None:
+            self._update(call_sid, agent=agent)
+        return True
 
     def verified(self, call_sid: str, subscriber_id: str) -> None:
         self._update(call_sid, verified=True, subscriber_id=subscriber_id)

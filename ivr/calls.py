@@ -26,7 +26,7 @@ from ivr.flows.base import Hangup, Line, Transfer, line
 from ivr.flows.money import fault_lines, payment_news
 from ivr.render import Renderer, Rendering
 from ivr.twilio_rest import TwilioCalls, TwilioUnavailable, conference_twiml
-from payments.domain.values import Channel
+from payments.domain.values import ATTESTED, Channel
 
 log = logging.getLogger("ivr.calls")
 FIRST_STEP = "greeting"
@@ -44,6 +44,7 @@ class Webhook:
     digits: str | None = None  # "" when only the finish key was pressed
     speech: str | None = None
     base_url: str = ""  # the service's external base URL, for URLs Twilio must call back
+    stir_verstat: str = ""  # Twilio's verdict on the caller ID (SHAKEN/STIR), "" when none
 
 
 def describe_input(hook: Webhook) -> str:
@@ -224,6 +225,9 @@ class CallHandler:
         caller = _e164_or_none(hook.caller)
         if caller:
             state["caller"] = caller
+        if caller and hook.stir_verstat == ATTESTED:
+            # Only a caller ID the carrier vouches for may hear which account it is on file for.
+            state["attested"] = True
             match = self._phone_match(caller)
             if match:
                 state["phone_match"] = match

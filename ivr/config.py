@@ -55,7 +55,7 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
     try:
         value = int(raw)
     except ValueError as error:
-        raise ConfigError(f"{name} must be a whole number of seconds, not {raw!r}") from error
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from error
     if value < minimum:
         raise ConfigError(f"{name} must be at least {minimum}, not {value}")
     return value
@@ -127,6 +127,9 @@ class Settings:
     redis_url: str | None = None
     twilio_account_sid: str = ""
     public_base_url: str | None = None
+    # Proxies in front of the server whose X-Forwarded-For names the client (TRUSTED_PROXIES):
+    # agent logins are limited per client address, which behind a proxy is the proxy's own.
+    trusted_proxies: int = 0
     twilio_api_base_url: str = "https://api.twilio.com"
     relay_numbers: frozenset[str] = field(default_factory=frozenset)
     agent_number: str = "representatives"
@@ -188,6 +191,7 @@ class Settings:
             redis_url=env.get("REDIS_URL") or None,
             twilio_account_sid=env.get("TWILIO_ACCOUNT_SID", ""),
             public_base_url=(env.get("PUBLIC_BASE_URL") or "").rstrip("/") or None,
+            trusted_proxies=_int(env, "TRUSTED_PROXIES", 0, 0),
             twilio_api_base_url=env.get("TWILIO_API_BASE_URL") or "https://api.twilio.com",
             relay_numbers=_numbers(env, "RELAY_NUMBERS"),
             agent_number=env.get("AGENT_NUMBER") or "representatives",

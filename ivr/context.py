@@ -12,7 +12,7 @@ from typing import Any
 from ivr import snapshot
 from ivr.config import Settings
 from ivr.hours import BusinessHours
-from payments.domain.values import AccountSummary, Channel
+from payments.domain.values import AccountSummary, Caller, Channel
 
 
 @dataclass(frozen=True)
@@ -85,6 +85,11 @@ class CallContext:
     @property
     def relay(self) -> bool:
         return self.channel is Channel.RELAY
+
+    @property
+    def caller(self) -> Caller:
+        """The caller, as the limits on verification count them."""
+        return Caller(self.state.get("caller"), bool(self.state.get("attested")))
 
     @cached_property
     def account(self) -> AccountSummary:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify, request
@@ -20,6 +21,8 @@ json_errors(bp)
 
 ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 SUBSCRIBER_ID = re.compile(r"[0-9]{12}")
+ZIP = re.compile(r"[0-9]{5}")
+AMOUNT = re.compile(r"[0-9]{1,7}\.[0-9]{2}")
 
 
 @bp.post("/sessions")
@@ -61,12 +64,25 @@ def calls():
 @bp.post("/calls/<call_sid>/verification")
 @require_agent
 def verify(call_sid: str):
-    if directory().get(call_sid) is None:
+    """The caller's date of birth, or a second check (ZIP and the amount of the last payment)
+    for a member the date cannot verify now; only the call's agent, and only as one member."""
+    call = directory().get(call_sid)
+    if call is None:
         raise ApiError(404, "not_found", "no such call with representatives")
     body = json_object()
     subscriber_id = subscriber(text(body, "subscriber_id"), "subscriber_id")
-    born = iso_date(body, "date_of_birth")
-    verdict = agents().verify_member(g.agent, call_sid, subscriber_id, born)
+    if not directory().claim(call_sid, g.agent):
+        agents().record(g.agent, "agent.verify_refused", call_sid, reason="another_agent")
+        raise ApiError(409, "another_agent", "another representative has this call")
+    if call.verified and call.subscriber_id != subscriber_id:
+        agents().record(g.agent, "agent.verify_refused", call_sid, reason="already_verified")
+        raise ApiError(409, "already_verified", "this call is verified as another member")
+    if "date_of_birth" in body or "zip" not in body:
+        born = iso_date(body, "date_of_birth")
+        verdict = agents().verify_member(g.agent, call_sid, subscriber_id, born)
+    else:
+        zip_code, last = zip_of(body), last_payment(body)
+        verdict = agents().second_check(g.agent, call_sid, subscriber_id, zip_code, last)
     if verdict.result is VerifyResult.OK:
         directory().verified(call_sid, subscriber_id)
     locked = verdict.locked_until
@@ -110,6 +126,26 @@ def subscriber(value: str, field: str) -> str:
     if not SUBSCRIBER_ID.fullmatch(value):
         raise ApiError(400, "invalid_request", f"{field}: a Subscriber ID is 12 digits", field)
     return value
+
+
+def zip_of(body: dict[str, Any]) -> str:
+    value = body.get("zip")
+    if not isinstance(value, str) or not ZIP.fullmatch(value):
+        raise ApiError(400, "invalid_request", "zip: 5 digits are required", "zip")
+    return value
+
+
+def last_payment(body: dict[str, Any]) -> Decimal | None:
+    """The amount of the member's last payment as they tell it ("45.00"), null for none."""
+    field = "last_payment_amount"
+    if field not in body:
+        raise ApiError(400, "invalid_request", f"{field}: dollars and cents, or null", field)
+    value = body[field]
+    if value is None:
+        return None
+    if isinstance(value, str) and AMOUNT.fullmatch(value):
+        return Decimal(value)
+    raise ApiError(400, "invalid_request", f"{field}: dollars and cents, or null", field)
 
 
 def iso_date(body: dict[str, Any], field: str) -> date:

@@ -43,6 +43,8 @@ def start(call_sid: str) -> tuple[Response, int]:
         raise ApiError(409, "not_connected", "the call is not connected to an agent")
     if not call.verified or not call.subscriber_id:
         raise ApiError(403, "not_verified", "verify the caller before taking a payment")
+    if not _ivr().directory.claim(call_sid, g.agent):
+        raise ApiError(409, "another_agent", "another representative has this call")
     choices = _choices(body, call.subscriber_id)
     capture = _ivr().captures.create(
         call_sid=call_sid, agent=g.agent, subscriber_id=call.subscriber_id, **choices

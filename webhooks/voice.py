@@ -53,6 +53,7 @@ def _webhook() -> Webhook:
         digits=digits if digits or form.get("FinishedOnKey") else None,
         speech=speech,
         base_url=_base_url(),
+        stir_verstat=form.get("StirVerstat", ""),
     )
 
 

@@ -79,6 +79,12 @@ _BASE_PARAMS = frozenset(
     show_default=True,
     help="Seconds each answer takes (relay callers are slow); longer than a timeout is silence.",
 )
+@click.option(
+    "--stir-verstat",
+    default="TN-Validation-Passed-A",
+    show_default=True,
+    help="The caller ID's attestation Twilio reports ('' for none: a withheld or spoofable ID).",
+)
 @click.option("--script", help="Comma-separated entries, e.g. '1,,100000000001#,say: yes,h'.")
 @click.option("--relay", is_flag=True, help="Call the relay number (first of RELAY_NUMBERS).")
 @click.option("-v", "--verbose", is_flag=True, help="Show every webhook request.")
@@ -92,6 +98,7 @@ def call(
     rest_port: int,
     conference_wait: float | None,
     answer_delay: float,
+    stir_verstat: str,
     script: str | None,
     relay: bool,
     verbose: bool,
@@ -113,6 +120,7 @@ def call(
         answer_delay=answer_delay,
         account_sid=account_sid,
         conference_wait=conference_wait,
+        stir_verstat=stir_verstat or None,
     )
     printer = _Printer(echo_answers=script is not None, verbose=verbose, delay=answer_delay)
     entries = _checked(split_script(script)) if script is not None else _Keyboard(printer)

@@ -34,6 +34,8 @@ class Phone:
     signatures are computed over it. It defaults to the transport's base URL.
     `answer_delay` is how long each answer takes (a relay operator is slow); an answer slower
     than a Gather's timeout is heard as silence and arrives at the next Gather instead.
+    `stir_verstat` is what Twilio reports of the caller ID's SHAKEN/STIR attestation on an
+    inbound call (for example `TN-Validation-Passed-A`); None sends no such parameter.
 
     A call that reaches `<Dial><Conference>` or `<Enqueue>` waits there until the caller hangs up
     (a script entry `h`, the end of the script or of the input), the REST API moves it on or
@@ -56,6 +58,7 @@ class Phone:
         speech_confidence: float = 0.87,
         max_requests: int = 100,
         conference_wait: float | None = None,
+        stir_verstat: str | None = None,
     ) -> None:
         if answer_delay < 0:
             raise ValueError("answer_delay cannot be negative")
@@ -72,6 +75,7 @@ class Phone:
         self.speech_confidence = speech_confidence
         self.max_requests = max_requests
         self.conference_wait = conference_wait
+        self.stir_verstat = stir_verstat
         self.switchboard = Switchboard(self.account_sid)
         self._legs: list[threading.Thread] = []
 
@@ -162,7 +166,7 @@ class Phone:
         inbound call from `from_number` to `to_number`)."""
         caller = from_number or self.from_number
         called = to_number or self.to_number
-        return {
+        params = {
             "CallSid": call_sid,
             "AccountSid": self.account_sid,
             "From": caller,
@@ -173,6 +177,9 @@ class Phone:
             "Direction": direction,
             "ApiVersion": "2010-04-01",
         }
+        if self.stir_verstat is not None and direction == "inbound":
+            params["StirVerstat"] = self.stir_verstat
+        return params
 
     def status_params(self, log: CallLog) -> dict[str, str]:
         """What the status callback adds when the call has ended."""

@@ -22,7 +22,7 @@ from ivr.flows.base import (
     value,
 )
 from ivr.keyed import InputError, parse_birth_date, parse_subscriber_id
-from payments.domain.limits import UNKNOWN_IDS_PER_CALL
+from payments.domain.limits import FAILURES_PER_CALL
 from payments.domain.values import Channel, VerifyResult
 
 
@@ -54,31 +54,27 @@ def _phone_account_ask(ctx) -> Ask:
 
 def _phone_account(ctx, keys: str) -> Outcome:
     if keys == "1":
-        match = ctx.state["phone_match"]
-        return _identified(ctx, match, ctx.payments.identify(match, None).locked_until)
+        ctx.state["sub"] = ctx.state["phone_match"]
+        return Go("birth_date")
     if keys == "2":
         return Go("subscriber_id")
     return Retry((line("error.choice"),))
 
 
 def _subscriber_id(ctx, keys: str) -> Outcome:
+    """A well-formed ID is not judged alone: the date of birth is asked for either way."""
     try:
         subscriber_id = parse_subscriber_id(keys)
     except InputError as error:
         return Retry((line(f"error.subscriber_id.{error.code}"),))
-    identity = ctx.payments.identify(subscriber_id, ctx.state.get("caller"))
-    if identity.caller_blocked:
+    if ctx.payments.caller_blocked(ctx.caller):
         return Go("agent_only")
-    if not identity.exists:
-        unknown = ctx.state["unknown_ids"] = ctx.state.get("unknown_ids", 0) + 1
-        if unknown >= UNKNOWN_IDS_PER_CALL:
-            return Go("agent_only", (line("error.subscriber_id.unknown"),))
-        return Retry((line("error.subscriber_id.unknown"),))
-    return _identified(ctx, subscriber_id, identity.locked_until)
+    ctx.state["sub"] = subscriber_id
+    return Go("birth_date")
 
 
 def _agent_only(ctx) -> Outcome:
-    """Too many unknown Subscriber IDs: only a representative can help from here."""
+    """Too many failed checks: only a representative can help from here."""
     said = (line("limit.agent_only"),)
     if ctx.services.hours.is_open(ctx.now()):
         return Transfer(said)
@@ -86,17 +82,12 @@ def _agent_only(ctx) -> Outcome:
     return Hangup(said + (closed, line("goodbye.bye")))
 
 
-def _identified(ctx, subscriber_id: str, locked_until: datetime | None) -> Outcome:
-    if locked_until is not None:
-        return _locked(ctx, locked_until)
-    ctx.state["sub"] = subscriber_id
-    return Go("birth_date")
-
-
-def _locked(ctx, until: datetime) -> Outcome:
+def _refused(ctx, key: str, until: datetime) -> Outcome:
+    """Not checked now (this caller is refused for the ID, or the ID waits): when to try again,
+    and a representative meanwhile."""
     ctx.state.pop("sub", None)
     ctx.state["resume"] = "subscriber_id"
-    return Go("offer_agent", (line("verify.locked", until=Moment(until)),))
+    return Go("offer_agent", (line(key, until=Moment(until)),))
 
 
 def _birth_date(ctx, keys: str) -> Outcome:
@@ -104,16 +95,34 @@ def _birth_date(ctx, keys: str) -> Outcome:
         born = parse_birth_date(keys, ctx.today())
     except InputError as error:
         return Retry((line(f"error.birth_date.{error.code}"),))
-    verification = ctx.payments.verify(ctx.state["sub"], born, with_account=True)
-    if verification.result is VerifyResult.LOCKED:
-        return _locked(ctx, verification.locked_until)
-    if verification.result is VerifyResult.MISMATCH:
-        return Retry((line("error.birth_date.mismatch"),))
+    verification = ctx.payments.verify(ctx.state["sub"], born, ctx.caller, with_account=True)
+    result = verification.result
+    if result is VerifyResult.LOCKED:
+        return _refused(ctx, "verify.locked", verification.locked_until)
+    if result is VerifyResult.SLOWED:
+        return _refused(ctx, "verify.slowed", verification.locked_until)
+    if result is VerifyResult.BLOCKED:
+        return Go("agent_only")
+    if result is VerifyResult.MISMATCH:
+        return _mismatch(ctx)
     ctx.state["verified"] = True
     ctx.remember_account(verification.account)
     ctx.state["home"] = "main_menu"
     said = (line("verify.thanks", name=ctx.account.first_name),) + _language_on_file(ctx)
     return Go("main_menu", said + summary_lines(ctx))
+
+
+def _mismatch(ctx) -> Outcome:
+    """The same words whether the ID exists or not; the ID is asked again (it may be the part
+    that was wrong), unless the caller chose the account their phone is on file for."""
+    said = (line("verify.mismatch"),)
+    failed = ctx.state["failed_checks"] = ctx.state.get("failed_checks", 0) + 1
+    if failed >= FAILURES_PER_CALL:
+        return Go("agent_only", said)
+    if ctx.state["sub"] == ctx.state.get("phone_match"):
+        return Retry(said)
+    ctx.state.pop("sub", None)
+    return Go("subscriber_id", said)
 
 
 def _language_on_file(ctx) -> tuple[Line, ...]:

@@ -60,8 +60,45 @@ class DeclineReason(StrEnum):
 
 class VerifyResult(StrEnum):
     OK = "ok"
-    MISMATCH = "mismatch"
-    LOCKED = "locked"
+    MISMATCH = "mismatch"  # the Subscriber ID and the date do not match (or there is no such ID)
+    LOCKED = "locked"  # this caller is refused for this ID (5 failures from them in 24 hours)
+    SLOWED = "slowed"  # failures from many callers: this ID may be tried again at `locked_until`
+    BLOCKED = "blocked"  # this caller used up their budget of guesses: a representative only
+
+
+ANONYMOUS = "anonymous"  # the one budget of callers whose number is withheld or unparseable
+ATTESTED = "TN-Validation-Passed-A"  # Twilio's StirVerstat for a fully attested caller ID
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is checking a Subscriber ID and date of birth, for the limits (SPEC "Limits").
+
+    `number` is the caller ID in E.164, or None when withheld or unparseable; `attested` when
+    Twilio reports it fully attested; `agent` is the username of a representative checking on a
+    call instead. Failures count under `key`: an attested number has a key of its own, so
+    strangers who spoof the number cannot lock out the phone's owner.
+    """
+
+    number: str | None = None
+    attested: bool = False
+    agent: str | None = None
+
+    @property
+    def key(self) -> str:
+        if self.agent is not None:
+            return f"agent:{self.agent}"
+        if self.number is None:
+            return ANONYMOUS
+        return f"{self.number}/A" if self.attested else self.number
+
+    @property
+    def budget(self) -> str | None:
+        """Whose budget of guesses a failure spends: the number, the anonymous one, or none
+        for a representative."""
+        if self.agent is not None:
+            return None
+        return self.number or ANONYMOUS
 
 
 @dataclass(frozen=True)
@@ -69,15 +106,6 @@ class Verification:
     result: VerifyResult
     locked_until: datetime | None = None
     account: AccountSummary | None = None  # when OK and asked for along with the verification
-
-
-@dataclass(frozen=True)
-class Identification:
-    """A keyed Subscriber ID: is there such a member, and is self-service locked for it?"""
-
-    exists: bool
-    locked_until: datetime | None  # counted for unknown IDs too (failures are per ID)
-    caller_blocked: bool = False  # the caller number tried too many unknown IDs today
 
 
 @dataclass(frozen=True)

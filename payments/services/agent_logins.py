@@ -1,4 +1,9 @@
-"""Agents logging in, with failed logins limited per username and per client address.
+"""Agents logging in, with failed logins limited per username and client address, and per address.
+
+Strangers cannot lock an agent out: five failures for a username from one address refuse that
+username from that address, twenty from an address refuse the address, and failures for a
+username from everywhere only slow its logins (waits that grow, a few seconds at most), so the
+right password from an address with no failures is never refused.
 
 An attempt first takes its place among the failures, in one transaction serialised per client
 address and per username (advisory locks on PostgreSQL, the write lock on SQLite): when a limit
@@ -12,7 +17,8 @@ from __future__ import annotations
 import hashlib
 import math
 import secrets
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,8 +33,11 @@ from payments.storage.models import Agent, AgentLoginFailure, AgentSession
 from payments.storage.unit_of_work import UnitOfWorkFactory
 
 WINDOW = timedelta(minutes=15)
-PER_USERNAME = 5  # failed logins for one username within WINDOW
+PER_USERNAME = 5  # failed logins for one username from one address within WINDOW
 PER_CLIENT = 20  # failed logins from one client address within WINDOW
+SLOW_AFTER = 5  # failed logins for one username from anywhere, before its logins slow
+FIRST_SLOWDOWN = 0.5  # seconds, doubling with each further failure
+LONGEST_SLOWDOWN = 4.0
 NAME_LENGTH = 64  # the longest username (and client address) kept
 
 
@@ -60,6 +69,7 @@ class Attempt:
     client: str
     password_hash: str | None  # None: no such agent
     disabled: bool
+    slowdown: float = 0.0  # seconds this attempt waits: failures for the username elsewhere
 
 
 def digest(token: str) -> str:
@@ -68,9 +78,15 @@ def digest(token: str) -> str:
 
 
 class Logins:
-    def __init__(self, uow_factory: UnitOfWorkFactory, hasher: PasswordHasher) -> None:
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        hasher: PasswordHasher,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self._uow = uow_factory
         self._hasher = hasher
+        self._sleep = sleep
         self._decoy: str | None = None  # checked for unknown usernames, to take the same time
 
     def hash(self, password: str) -> str:
@@ -81,6 +97,8 @@ class Logins:
     ) -> str:
         name, address = username.strip().lower()[:NAME_LENGTH], client[:NAME_LENGTH]
         attempt = self._take_place(name, address or "unknown", now)
+        if attempt.slowdown:
+            self._sleep(attempt.slowdown)  # outside any lock or transaction
         reason = self._failure(attempt, password)
         if reason is not None:
             with self._uow.autocommit() as uow:
@@ -95,7 +113,8 @@ class Logins:
             conn = uow.connection
             serialize_on(conn, "agent-login-client", client)  # always before the username's
             serialize_on(conn, "agent-login", name)
-            wait = retry_after(_recent_failures(conn, name, client, now), name, client, now)
+            failures = _recent_failures(conn, name, client, now)
+            wait = retry_after(failures, name, client, now)
             if wait is not None:
                 audit.record(conn, now, name, "agent.login_limited", name, client=client)
                 uow.commit()
@@ -106,7 +125,7 @@ class Logins:
             agent = conn.execute(query.where(AGENTS.c.username == name)).first()
             uow.commit()
         stored, disabled = (agent.password_hash, agent.disabled) if agent else (None, False)
-        return Attempt(failure, name, client, stored, disabled)
+        return Attempt(failure, name, client, stored, disabled, slowdown(failures, name))
 
     def _failure(self, attempt: Attempt, password: str) -> str | None:
         """Why the attempt fails, or None when it succeeds; the password is always checked."""
@@ -148,13 +167,26 @@ def _recent_failures(conn: Connection, name: str, client: str, now: datetime) ->
 
 
 def retry_after(failures: Sequence[Any], name: str, client: str, now: datetime) -> int | None:
-    """Seconds until a login for `name` from `client` may be tried again; None: it may now."""
+    """Seconds until a login for `name` from `client` may be tried again; None: it may now.
+
+    Only failures from `client` count: from elsewhere they slow the username, never refuse it.
+    """
+    mine = [row.at for row in failures if row.username == name and row.client == client]
     waits = [
-        _wait([row.at for row in failures if row.username == name], PER_USERNAME, now),
+        _wait(mine, PER_USERNAME, now),
         _wait([row.at for row in failures if row.client == client], PER_CLIENT, now),
     ]
     found = [wait for wait in waits if wait is not None]
     return max(found) if found else None
+
+
+def slowdown(failures: Sequence[Any], name: str) -> float:
+    """Seconds a login for `name` waits before its password is checked: none until SLOW_AFTER
+    recent failures for the username from anywhere, then doubling up to LONGEST_SLOWDOWN."""
+    count = sum(1 for row in failures if row.username == name)
+    if count < SLOW_AFTER:
+        return 0.0
+    return min(FIRST_SLOWDOWN * 2 ** min(count - SLOW_AFTER, 10), LONGEST_SLOWDOWN)
 
 
 def _wait(times: list[datetime], limit: int, now: datetime) -> int | None:

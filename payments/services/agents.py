@@ -9,14 +9,17 @@ so the audit trail keeps naming real accounts.
 from __future__ import annotations
 
 import re
+import time
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from argon2 import PasswordHasher
 from sqlalchemy import delete, insert, select, update
 
 from payments.domain.clock import Clock, require_aware
-from payments.domain.values import Verification
+from payments.domain.values import Caller, Verification
 from payments.operations.admin import account_as_json
 from payments.services import agent_logins, verification
 from payments.services.agent_logins import AGENTS, SESSIONS, InvalidLogin, LoginLimited, digest
@@ -46,11 +49,12 @@ class AgentService:
         clock: Clock,
         payments: PaymentService,
         hasher: PasswordHasher | None = None,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._uow = uow_factory
         self._clock = clock
         self._payments = payments
-        self._logins = agent_logins.Logins(uow_factory, hasher or PasswordHasher())
+        self._logins = agent_logins.Logins(uow_factory, hasher or PasswordHasher(), sleep)
 
     def _now(self) -> datetime:
         return require_aware(self._clock())
@@ -143,11 +147,27 @@ class AgentService:
     def verify_member(
         self, agent: str, call_sid: str, subscriber_id: str, born: date
     ) -> Verification:
-        """Verify a caller for `agent` with the phone's own check and lockout (ValueError for a
-        malformed Subscriber ID), audited as the agent's."""
-        verdict = self._payments.verify(subscriber_id, born)
+        """Verify a caller for `agent` with the phone's own check, the failures counted as the
+        agent's (ValueError for a malformed Subscriber ID), audited as the agent's."""
+        verdict = self._payments.verify(subscriber_id, born, Caller(agent=agent))
         result = verdict.result.value
         self.record(agent, "agent.verify", subscriber_id, call_sid=call_sid, result=result)
+        return verdict
+
+    def second_check(
+        self,
+        agent: str,
+        call_sid: str,
+        subscriber_id: str,
+        zip_code: str,
+        last_payment: Decimal | None,
+    ) -> Verification:
+        """Verify a caller by ZIP and the amount of their last payment, for a member the date of
+        birth cannot verify now (locked, or slowed): a match lifts the lockout. Audited."""
+        verdict = self._payments.second_check(subscriber_id, zip_code, last_payment, agent)
+        result = verdict.result.value
+        details = {"call_sid": call_sid, "result": result, "check": "zip_and_last_payment"}
+        self.record(agent, "agent.verify", subscriber_id, **details)
         return verdict
 
     def look_up(self, agent: str, subscriber_id: str, verified_on: str | None) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from datetime import date, datetime
+from decimal import Decimal
 
 from sqlalchemy import Connection
 
@@ -13,8 +14,8 @@ from payments.domain.errors import PaymentError, PaymentInProgress, UnknownSubsc
 from payments.domain.validation import check_request
 from payments.domain.values import (
     AccountSummary,
+    Caller,
     CallPayment,
-    Identification,
     PaymentOutcome,
     PaymentRequest,
     PaymentView,
@@ -27,9 +28,11 @@ from payments.services.charger import Charger
 from payments.services.charging import ChargeResult, charge_truthfully
 from payments.services.recording import outcome_of
 from payments.services.submission import Reservation, Reserver
-from payments.storage import repository
+from payments.storage import audit, repository
 from payments.storage.ledger import plan_ledger
 from payments.storage.unit_of_work import UnitOfWorkFactory
+
+ANONYMOUS_CALLER = Caller()  # withheld caller ID: the default for a check
 
 log = logging.getLogger(__name__)
 
@@ -56,12 +59,17 @@ class PaymentService:
     def _now(self) -> datetime:
         return require_aware(self._clock())
 
-    def identify(self, subscriber_id: str, caller: str | None = None) -> Identification:
-        """Is there such a member, is it locked out; an unknown ID counts against `caller`."""
-        with self._uow() as uow:
-            found = verification.identify(uow.connection, subscriber_id, caller, self._now())
-            uow.commit()
-        return found
+    def caller_blocked(self, caller: Caller) -> bool:
+        """Whether the caller's budget of guesses is spent: only a representative can help.
+        A refusal is audited."""
+        now = self._now()
+        with self._uow.reader() as uow:
+            blocked = verification.caller_blocked(uow.connection, caller, now)
+        if blocked:
+            with self._uow.autocommit() as uow:
+                audit.record(uow.connection, now, audit.CALLER, "verify.refused_budget", caller.key)
+                uow.commit()
+        return blocked
 
     def member_exists(self, subscriber_id: str) -> bool:
         with self._uow.reader() as uow:
@@ -72,17 +80,46 @@ class PaymentService:
         with self._uow.reader() as uow:
             return repository.subscribers_for_phone(uow.connection, e164)
 
-    def verify(self, subscriber_id: str, dob: date, with_account: bool = False) -> Verification:
-        """Check the date of birth; `with_account` adds the account summary when it matches.
+    def verify(
+        self,
+        subscriber_id: str,
+        dob: date,
+        caller: Caller = ANONYMOUS_CALLER,
+        with_account: bool = False,
+    ) -> Verification:
+        """Check the Subscriber ID and date of birth together, as tried by `caller`;
+        `with_account` adds the account summary when they match.
 
         Raises ValueError for a malformed Subscriber ID. Every attempt is recorded and audited.
         """
         verification.check_subscriber_id(subscriber_id)
         with self._uow() as uow:
-            verdict = verification.verify(uow.connection, subscriber_id, dob, self._now())
+            verdict = verification.verify(uow.connection, subscriber_id, dob, caller, self._now())
             if with_account and verdict.result is VerifyResult.OK:
                 summary = self._summary(uow.connection, subscriber_id)
                 verdict = Verification(verdict.result, account=summary)
+            uow.commit()
+        return verdict
+
+    def second_check(
+        self, subscriber_id: str, zip_code: str, last_payment: Decimal | None, agent: str
+    ) -> Verification:
+        """A representative verifies a member by ZIP and the amount of their last payment
+        (None: they have made none), lifting a lockout when it matches; audited as `agent`'s."""
+        verification.check_subscriber_id(subscriber_id)
+        with self._uow() as uow:
+            conn = uow.connection
+            latest = accounts.recent_payments(conn, subscriber_id, 1)
+            last_paid = latest[0].amount if latest else None
+            verdict = verification.second_check(
+                conn,
+                subscriber_id,
+                zip_code,
+                last_payment,
+                last_paid,
+                Caller(agent=agent),
+                self._now(),
+            )
             uow.commit()
         return verdict
 

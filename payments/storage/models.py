@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from payments.storage.sqltypes import Base, UTCDateTime, money_column_type
@@ -154,15 +154,24 @@ class AuditEvent(Base):
 
 
 class VerificationFailure(Base):
+    """A failed check of a Subscriber ID and date of birth (or an agent's second check), by
+    who tried: the key of payments.domain.values.Caller."""
+
     __tablename__ = "verification_failures"
+    __table_args__ = (
+        Index("ix_verification_failures_subscriber_id_caller", "subscriber_id", "caller"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     subscriber_id: Mapped[str] = mapped_column(String(12), index=True)
+    caller: Mapped[str] = mapped_column(String(80), server_default="")
     at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class UnknownIdAttempt(Base):
-    """A Subscriber ID keyed that matches no member, by caller number (SPEC "Limits")."""
+    """A guess against a caller's budget (SPEC "Limits"): a check of an unknown Subscriber ID
+    by a caller number, or any failed check by a caller whose number is withheld or unparseable
+    (`caller` "anonymous")."""
 
     __tablename__ = "unknown_id_attempts"
 

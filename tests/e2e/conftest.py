@@ -19,6 +19,7 @@ from app import create_app
 from devtools.phone import CallLog, Phone, WsgiTransport
 from ivr.config import Settings
 from ivr.kvstores import MemoryKeyValue
+from payments.domain.values import ATTESTED
 from payments.gateways.sandbox import SandboxGateway
 from payments.operations.demo import demo_accounts
 from payments.operations.importer import import_accounts
@@ -71,13 +72,16 @@ class Line:
         to: str = "+18776236765",
         answer_delay: float = 0.0,
         on_event: Callable[[object], None] | None = None,
+        attested: bool = False,
     ) -> CallLog:
+        """`attested`: Twilio reports the caller ID fully attested (StirVerstat)."""
         phone = Phone(
             WsgiTransport(self.app.test_client()),
             TOKEN,
             from_number=caller,
             to_number=to,
             answer_delay=answer_delay,
+            stir_verstat=ATTESTED if attested else None,
         )
         log = phone.call(script, on_event)
         assert not log.errors, log.errors  # Twilio would say "application error"

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from ivr.agent_calls import WAITING, CallInfo
+from payments.domain.values import Caller
 from payments.storage.models import AuditEvent
 from tests.e2e.conftest import WEDNESDAY_MORNING
 
@@ -63,6 +64,10 @@ class Console:
         body = {"subscriber_id": subscriber_id, "date_of_birth": born}
         return self.post(f"/calls/{call_sid}/verification", body)
 
+    def second_check(self, zip_code: str, last: str | None, subscriber_id: str = ANA):
+        body = {"subscriber_id": subscriber_id, "zip": zip_code, "last_payment_amount": last}
+        return self.post(f"/calls/{CALL}/verification", body)
+
     def _auth(self, token: str | None) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token if token is None else token}"}
 
@@ -117,6 +122,26 @@ def test_login_bodies_must_be_json_objects(console) -> None:
     assert error_of(broken, 400)["code"] == "invalid_request"
     huge = console.client.post(f"{API}/sessions", json={"username": "d" * 20_000})
     assert error_of(huge, 413)["code"] == "request_entity_too_large"
+
+
+def test_strangers_failing_logins_from_many_addresses_never_lock_out_the_agent(make_line):
+    console = Console(make_line(trusted_proxies=1))
+    for i in range(6):  # through the proxy, each stranger from an address of their own
+        response = console.client.post(
+            f"{API}/sessions",
+            json={"username": "dana", "password": "not the password"},
+            headers={"X-Forwarded-For": f"203.0.113.{i}"},
+        )
+        assert error_of(response, 401)["code"] == "invalid_credentials"
+    office = {"X-Forwarded-For": "10.0.0.8"}
+    right = {"username": "dana", "password": PASSWORD}
+    assert console.client.post(f"{API}/sessions", json=right, headers=office).status_code == 201
+    engine = console.line.app.extensions["ivr"].db_engine
+    with engine.connect() as conn:
+        clients = conn.scalars(
+            select(AuditEvent.details).where(AuditEvent.action == "agent.login_failed")
+        ).all()
+    assert {details["client"] for details in clients} == {f"203.0.113.{i}" for i in range(6)}
 
 
 def test_a_sixth_failed_login_is_429_with_retry_after(console) -> None:
@@ -215,16 +240,79 @@ def test_a_wrong_date_is_a_mismatch_and_leaves_the_call_unverified(console) -> N
     assert not console.directory.get(CALL).verified
 
 
-def test_verification_uses_the_phone_lockout(console) -> None:
+def test_strangers_failing_on_the_phone_never_lock_out_the_agent(console) -> None:
     console.log_in()
     console.directory.enter(call_info())
-    for day in range(1, 5):  # four wrong dates keyed on the phone
-        console.line.payments.verify(ANA, date(1999, 1, day))
+    for i in range(8):  # wrong dates keyed on the phone from many numbers
+        console.line.payments.verify(ANA, date(1999, 1, 1), Caller(f"+1617555{i:04d}"))
+    assert console.verify("1980-04-17").get_json() == {"result": "ok", "locked_until": None}
+
+
+def test_the_agents_own_failures_lock_them_out_until_a_second_check(console) -> None:
+    console.log_in()
+    console.directory.enter(call_info())
+    for day in range(1, 5):
+        assert console.verify(f"1999-01-0{day}").get_json()["result"] == "mismatch"
     locked = console.verify("1999-02-01").get_json()
     assert locked["result"] == "locked"
     assert locked["locked_until"] == (WEDNESDAY_MORNING + timedelta(days=1)).isoformat()
     assert console.verify("1980-04-17").get_json()["result"] == "locked"  # even the right one
     assert not console.directory.get(CALL).verified
+    wrong = console.second_check("02111", None)
+    assert wrong.get_json()["result"] == "locked"  # the agent's failures still refuse them
+
+
+def test_a_second_check_verifies_a_locked_member_and_lifts_the_lock(console) -> None:
+    console.log_in()
+    console.directory.enter(call_info())
+    for day in range(1, 6):
+        console.line.payments.verify(ANA, date(1999, 1, day), Caller("+16175550100"))
+    phone = Caller("+16175550100")
+    assert console.line.payments.verify(ANA, date(1980, 4, 17), phone).result.value == "locked"
+    paid = console.line.payments.recent_payments(ANA, 1)
+    last = str(paid[0].amount) if paid else None
+    assert console.second_check("02110", last).get_json() == {"result": "ok", "locked_until": None}
+    assert console.directory.get(CALL).verified
+    assert console.line.payments.verify(ANA, date(1980, 4, 17), phone).result.value == "ok"
+    engine = console.line.app.extensions["ivr"].db_engine
+    with engine.connect() as conn:
+        events = conn.execute(select(AuditEvent.actor, AuditEvent.action)).all()
+    assert ("dana", "verify.second_check") in [tuple(event) for event in events]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"zip": "0211", "last_payment_amount": None}, "zip"),
+        ({"zip": "02110"}, "last_payment_amount"),
+        ({"zip": "02110", "last_payment_amount": 45}, "last_payment_amount"),
+        ({"zip": "02110", "last_payment_amount": "45"}, "last_payment_amount"),
+    ],
+)
+def test_bad_second_checks_are_400_naming_the_field(console, body, field) -> None:
+    console.log_in()
+    console.directory.enter(call_info())
+    response = console.post(f"/calls/{CALL}/verification", {"subscriber_id": ANA, **body})
+    assert error_of(response, 400)["field"] == field
+
+
+def test_only_the_agent_on_the_call_may_verify_it(console) -> None:
+    console.line.app.extensions["ivr"].core.agents.add_agent("lee", "Lee Park", PASSWORD)
+    console.log_in("lee")
+    console.directory.enter(call_info())
+    assert console.verify("1999-01-01").get_json()["result"] == "mismatch"  # Lee takes the call
+    console.log_in()
+    error = error_of(console.verify("1980-04-17"), 409)
+    assert error["code"] == "another_agent"
+    assert not console.directory.get(CALL).verified
+
+
+def test_a_verified_call_cannot_be_verified_as_another_member(console) -> None:
+    console.log_in()
+    console.directory.enter(call_info(verified=True, subscriber_id=LUIS))
+    error = error_of(console.verify("1980-04-17", subscriber_id=ANA), 409)
+    assert error["code"] == "already_verified"
+    assert console.directory.get(CALL).subscriber_id == LUIS
 
 
 def test_verification_of_an_unknown_call_is_404(console) -> None:

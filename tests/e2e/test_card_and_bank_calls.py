@@ -145,11 +145,17 @@ def test_nothing_due(line: Line) -> None:
     assert "There is nothing to pay right now." in log.spoken
 
 
-def test_callers_number_offers_their_account_still_verified(line: Line) -> None:
-    log = line.call(["1", "1", "01011990#", "hangup"], caller="+16175550100")
+def test_an_attested_callers_number_offers_their_account_still_verified(line: Line) -> None:
+    log = line.call(["1", "1", "01011990#", "hangup"], caller="+16175550100", attested=True)
     assert "account ending in zero, zero, zero, one" in log.spoken
-    assert "does not match our records" in log.spoken
+    assert "Those details do not match our records." in log.spoken
     assert "dollars" not in log.spoken
+
+
+def test_a_number_on_file_that_is_not_attested_hears_nothing_of_the_account(line: Line) -> None:
+    log = line.call(["1", "hangup"], caller="+16175550100")  # spoofable: no attestation
+    assert "ending in" not in log.spoken
+    assert log.spoken.endswith("Enter your 12-digit Subscriber ID from your bill.")
 
 
 def test_the_tel_authorization_is_heard_before_the_key_counts(line: Line) -> None:

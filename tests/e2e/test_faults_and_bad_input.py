@@ -9,7 +9,7 @@ import threading
 import pytest
 
 from ivr.callstate import ENDED, StoreUnavailable
-from tests.e2e.conftest import STRANGER, Line, signed_post, spoken, twiml
+from tests.e2e.conftest import STRANGER, TOKEN, Line, signed_post, spoken, twiml
 from tests.e2e.test_card_and_bank_calls import ANA, ANA_DOB, VISA, card, signed_in
 
 CALL = {
@@ -31,9 +31,8 @@ def test_unsigned_or_wrongly_signed_requests_are_refused(line: Line) -> None:
 
 
 def test_bad_subscriber_ids_are_reasked_then_a_representative_offered(line: Line) -> None:
-    log = line.call(["1", "12345#", "999999999999#", "12*34#", "hangup"])
-    assert "That was not 12 digits." in log.spoken
-    assert "We could not find that Subscriber ID." in log.spoken
+    log = line.call(["1", "12345#", "12345678901#", "12*34#", "hangup"])
+    assert log.spoken.count("That was not 12 digits.") == 3
     assert "To speak with a representative, press 0." in log.spoken
 
 
@@ -242,7 +241,7 @@ def test_a_failing_database_still_answers_with_help(line: Line) -> None:
         raise OperationalError("SELECT 1", {}, Exception("connection refused"))
 
     twiml(signed_post(line, "/webhooks/voice", CALL))
-    line.payments.identify = down  # type: ignore[method-assign]
+    line.payments.caller_blocked = down  # type: ignore[method-assign]
     root = twiml(signed_post(line, "/webhooks/voice?t=1", {**CALL, "Digits": "1"}))
     root = twiml(signed_post(line, "/webhooks/voice?t=2", {**CALL, "Digits": ANA}))
     assert "our system is having a problem" in spoken(root)
@@ -255,9 +254,9 @@ def test_healthz_reports_database_and_store(line: Line) -> None:
 
 
 def test_five_wrong_birth_dates_across_calls_lock_self_service(line: Line) -> None:
-    wrong = "01011990#"
-    line.call(["1", f"{ANA}#", wrong, wrong, wrong, "hangup"])  # three tries, then an offer
-    line.call(["1", f"{ANA}#", wrong, wrong, "hangup"])
+    wrong = [f"{ANA}#", "01011990#"]
+    line.call(["1", *wrong * 3, "hangup"])  # three tries, then a representative
+    line.call(["1", *wrong * 2, "hangup"])
     log = line.call(["1", f"{ANA}#", f"{ANA_DOB}#", "hangup"])
     assert "self-service for this account is locked" in log.spoken
     assert "dollars" not in log.spoken  # nothing about the account was said
@@ -269,41 +268,19 @@ def test_a_turn_slower_than_the_budget_is_answered_after_a_short_wait(make_line)
     from webhooks.budget import Budget
 
     line = make_line(budget=Budget(seconds=0.2))
-    real_identify, calls = line.payments.identify, []
+    real_check, calls = line.payments.caller_blocked, []
 
-    def slow_identify(*args, **kwargs):
+    def slow_check(*args, **kwargs):
         calls.append(args)
         threading.Event().wait(0.5)  # a slow database, not a thread ordering
-        return real_identify(*args, **kwargs)
+        return real_check(*args, **kwargs)
 
-    line.payments.identify = slow_identify  # type: ignore[method-assign]
+    line.payments.caller_blocked = slow_check  # type: ignore[method-assign]
     log = line.call(signed_in(ANA, ANA_DOB) + ["hangup"])
     retries = [sent.url for sent in log.sent if "retry=" in sent.url]
     assert retries and all(sent.status == 200 for sent in log.sent[:-1])
     assert "Thank you, Ana." in log.spoken
     assert len(calls) == 1  # the Subscriber ID was applied once
-
-
-UNKNOWN = ["999999999991#", "999999999992#", "999999999993#"]
-
-
-def test_three_unknown_ids_in_a_call_leave_only_a_representative(line: Line) -> None:
-    log = line.call(["1", *UNKNOWN, "hangup"])
-    assert log.spoken.count("We could not find that Subscriber ID.") == 3
-    assert "a representative will need to help you with your account" in log.spoken
-    assert log.transfers  # business hours: connected, not asked for a fourth ID
-
-
-def test_a_number_that_tried_ten_unknown_ids_today_gets_only_a_representative(line) -> None:
-    caller = "+16175550123"
-    for _ in range(3):
-        line.call(["1", *UNKNOWN], caller=caller)  # 9 unknown IDs over three calls
-    line.call(["1", "999999999994#", "hangup"], caller=caller)  # the tenth
-    log = line.call(["1", f"{ANA}#", "hangup"], caller=caller)  # now even a real ID
-    assert "a representative will need to help you with your account" in log.spoken
-    assert "date of birth" not in log.spoken
-    other = line.call(["1", f"{ANA}#", "hangup"])  # another number is not held back
-    assert "Enter your date of birth" in other.spoken
 
 
 def test_pound_alone_at_a_menu_is_a_wrong_choice_not_silence(line: Line) -> None:
@@ -325,7 +302,7 @@ def test_zero_as_an_amount_is_an_amount_not_a_transfer(line: Line) -> None:
 
 
 def test_a_birth_date_keyed_at_the_representative_offer_is_not_a_transfer(line: Line) -> None:
-    wrong = "01011990#"
+    wrong = "13011990#"  # not a date: asked again, then offered a representative
     log = line.call(["1", f"{ANA}#", wrong, wrong, wrong, f"{ANA_DOB}#", "hangup"])
     assert "To speak with a representative, press 0." in log.spoken
     assert not log.transfers
@@ -336,3 +313,32 @@ def test_fixed_length_answers_end_without_waiting_for_pound(line: Line) -> None:
     log = line.call(signed_in(ANA, ANA_DOB) + ["hangup"])
     lengths = [gather.num_digits for gather in log.gathers]
     assert lengths[:3] == [1, 12, 8]  # language menu, Subscriber ID, date of birth
+
+
+def test_with_a_public_base_url_the_host_header_decides_no_url(make_line) -> None:
+    """Signatures are checked over PUBLIC_BASE_URL, and the URLs Twilio is given to call back
+    are built from it, whatever Host a request claims."""
+    from twilio.request_validator import RequestValidator
+
+    public = "https://pay.example.org"
+    line = make_line(public_base_url=public, agent_number="+16175550999")
+    client, validator = line.app.test_client(), RequestValidator(TOKEN)
+
+    def post(path: str, params: dict[str, str], host: str = "attacker.example"):
+        signature = validator.compute_signature(public + path, params)
+        headers = {"X-Twilio-Signature": signature, "Host": host}
+        return client.post(path, data=params, headers=headers)
+
+    post("/webhooks/voice", CALL)
+    answer = post("/webhooks/voice?t=1", {**CALL, "Digits": "0"})
+    body = answer.get_data(as_text=True)
+    assert answer.status_code == 200 and "<Conference" in body
+    assert f'statusCallback="{public}/webhooks/voice/conference"' in body
+    assert "attacker.example" not in body
+    forged = {
+        "X-Twilio-Signature": validator.compute_signature(
+            "http://attacker.example/webhooks/voice", CALL
+        ),
+        "Host": "attacker.example",
+    }
+    assert client.post("/webhooks/voice", data=CALL, headers=forged).status_code == 403

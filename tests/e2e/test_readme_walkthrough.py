@@ -9,6 +9,7 @@ from pathlib import Path
 
 from devtools.phone import DEFAULT_FROM, Phone, WsgiTransport
 from devtools.phone.cli import _Printer
+from payments.domain.values import ATTESTED
 from tests.e2e.conftest import TOKEN, Line
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -32,7 +33,12 @@ def test_the_readme_walkthrough_is_what_the_call_says(line: Line, capsys, monkey
     monkeypatch.setenv("COLUMNS", "97")  # the width the README's block was printed at
     expected = walkthrough()
     keys = [row.removeprefix(KEYS) for row in expected.splitlines() if row.startswith(KEYS)]
-    phone = Phone(WsgiTransport(line.app.test_client()), TOKEN, from_number=DEFAULT_FROM)
+    phone = Phone(
+        WsgiTransport(line.app.test_client()),
+        TOKEN,
+        from_number=DEFAULT_FROM,
+        stir_verstat=ATTESTED,  # the terminal phone's default
+    )
     log = phone.call(keys, on_event=_Printer(echo_answers=True, verbose=False, delay=0))
     assert not log.errors
     printed = capsys.readouterr().out

@@ -84,9 +84,9 @@ def test_a_partial_binder_payment_says_coverage_waits_for_the_rest(line) -> None
     ],
 )
 def test_a_lockout_says_when_it_ends(line, lang, expected) -> None:
-    wrong = "01011990#"
-    line.call([lang, f"{ANA}#", wrong, wrong, wrong, "hangup"])
-    log = line.call([lang, f"{ANA}#", wrong, wrong, "hangup"])  # the fifth failure
+    wrong = [f"{ANA}#", "01011990#"]
+    line.call([lang, *wrong * 3, "hangup"])
+    log = line.call([lang, *wrong * 2, "hangup"])  # the fifth failure
     assert expected in log.spoken
 
 
@@ -133,7 +133,7 @@ def test_the_plan_is_named_when_one_is_left(line, lang, expected) -> None:
 
 
 def test_a_caller_recognised_and_verified_goes_on_in_the_language_on_file(line) -> None:
-    log = line.call(["1", "1", f"{LUIS_DOB}#", "hangup"], caller="+16175550101")  # Luis
+    log = line.call(["1", "1", f"{LUIS_DOB}#", "hangup"], caller="+16175550101", attested=True)
     assert "Continuaremos en español, el idioma de su cuenta." in log.spoken
     assert "cuatrocientos doce dólares con cincuenta centavos vence" in log.spoken
 

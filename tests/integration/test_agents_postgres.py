@@ -34,7 +34,7 @@ def agents(fresh_postgres_url: str) -> Iterator[tuple[AgentService, object]]:
     uow, clock = make_uow_factory(engine), FakeClock(NOW)
     payments = PaymentService(uow, SandboxGateway(engine), clock)
     cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)  # tests only
-    service = AgentService(uow, clock, payments, cheap)
+    service = AgentService(uow, clock, payments, cheap, sleep=lambda seconds: None)
     service.add_agent("dana", "Dana Reyes", PASSWORD)
     yield service, engine
     payments.close()
@@ -56,14 +56,23 @@ def count(engine, model: type, *where) -> int:
         return conn.execute(select(func.count()).select_from(model).where(*where)).scalar_one()
 
 
-def test_wrong_passwords_for_one_username_at_once_are_checked_exactly_five_times(agents) -> None:
+def test_wrong_passwords_for_a_username_from_an_address_at_once_are_checked_five_times(agents):
     service, engine = agents
-    clients = [f"10.0.1.{i}" for i in range(ATTEMPTS)]  # spread: only the username limits
-    results = all_at_once(ATTEMPTS, lambda i: outcome(service, "dana", "wrong pw", clients[i]))
+    results = all_at_once(ATTEMPTS, lambda i: outcome(service, "dana", "wrong pw", OFFICE))
     assert results.count("invalid") == 5 and results.count("limited") == ATTEMPTS - 5
     assert count(engine, AgentLoginFailure) == 5
     assert count(engine, AuditEvent, AuditEvent.action == "agent.login_failed") == 5
+    assert count(engine, AuditEvent, AuditEvent.action == "agent.login_limited") == ATTEMPTS - 5
     assert outcome(service, "dana", PASSWORD, OFFICE) == "limited"
+    assert outcome(service, "dana", PASSWORD, "10.0.0.8") == "ok"  # never refused elsewhere
+
+
+def test_strangers_at_once_from_many_addresses_never_refuse_the_agent(agents) -> None:
+    service, engine = agents
+    clients = [f"10.0.1.{i}" for i in range(ATTEMPTS)]
+    results = all_at_once(ATTEMPTS, lambda i: outcome(service, "dana", "wrong pw", clients[i]))
+    assert results == ["invalid"] * ATTEMPTS  # each checked (slowed), none refused
+    assert outcome(service, "dana", PASSWORD, OFFICE) == "ok"
 
 
 def test_guesses_from_one_address_at_once_are_checked_exactly_twenty_times(agents) -> None:
@@ -81,9 +90,7 @@ def test_a_right_password_racing_wrong_ones_never_lets_a_sixth_failure_through(a
     one session (its place among the failures given back) or is refused unchecked."""
     service, engine = agents
     passwords = [PASSWORD] + ["wrong pw"] * 9
-    results = all_at_once(
-        len(passwords), lambda i: outcome(service, "dana", passwords[i], f"10.0.2.{i}")
-    )
+    results = all_at_once(len(passwords), lambda i: outcome(service, "dana", passwords[i], OFFICE))
     invalid = results.count("invalid")
     assert results[0] in {"ok", "limited"}
     assert count(engine, AgentLoginFailure) == invalid

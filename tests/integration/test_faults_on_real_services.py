@@ -235,7 +235,8 @@ def test_a_hung_server_gets_the_caller_help_not_silence(black_hole: int, hung: s
         log_level="CRITICAL",
     )
     app = create_app(config, clock=Clock(WEDNESDAY_MORNING))
-    log = Phone(WsgiTransport(app.test_client()), TOKEN, from_number="+16175559999").call(["1"])
+    phone = Phone(WsgiTransport(app.test_client()), TOKEN, from_number="+16175559999")
+    log = phone.call(["1", "100000000001#"])  # the Subscriber ID's turn reads the database
     # Only the status callback may fail (Twilio ignores its answer; the TTLs erase the call).
     assert all("status callback" in error.message for error in log.errors)
     assert "our system is having a problem" in log.spoken

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from payments.domain.errors import TooManyDeclines
 from payments.domain.instruments import CardDetails
-from payments.domain.values import Channel, PaymentRequest, PaymentStatus, VerifyResult
+from payments.domain.values import Caller, Channel, PaymentRequest, PaymentStatus, VerifyResult
 from payments.gateways.sandbox import SandboxGateway
 from payments.operations.demo import demo_accounts
 from payments.operations.importer import import_accounts
@@ -46,13 +46,30 @@ def count(engine, query) -> int:
         return conn.execute(query).scalar_one()
 
 
-def test_ten_wrong_birth_dates_at_once_record_exactly_five(core) -> None:
+PHONE = Caller("+16175550142")
+
+
+def test_ten_wrong_birth_dates_at_once_from_one_number_record_exactly_five(core) -> None:
     service, engine = core
-    results = all_at_once(10, lambda _: service.verify(ANA, date(1999, 1, 1)).result)
+    results = all_at_once(10, lambda _: service.verify(ANA, date(1999, 1, 1), PHONE).result)
     assert results.count(VerifyResult.MISMATCH) == 4  # the fifth failure locks: LOCKED
     assert results.count(VerifyResult.LOCKED) == 6
     assert count(engine, select(func.count()).select_from(FAILURES)) == 5
-    assert service.verify(ANA, date(1980, 4, 17)).result is VerifyResult.LOCKED
+    assert service.verify(ANA, date(1980, 4, 17), PHONE).result is VerifyResult.LOCKED
+
+
+def test_wrong_dates_at_once_from_many_numbers_slow_the_account_after_exactly_five(core) -> None:
+    """Ten strangers at once: five failures are judged, then the account waits; the owner on
+    their attested phone is let in at once."""
+    service, engine = core
+    results = all_at_once(
+        10, lambda i: service.verify(ANA, date(1999, 1, 1), Caller(f"+1617555{i:04d}")).result
+    )
+    assert results.count(VerifyResult.MISMATCH) == 5
+    assert results.count(VerifyResult.SLOWED) == 5
+    assert count(engine, select(func.count()).select_from(FAILURES)) == 5
+    owner = Caller("+16175550100", attested=True)
+    assert service.verify(ANA, date(1980, 4, 17), owner).result is VerifyResult.OK
 
 
 def test_a_right_date_racing_wrong_ones_is_judged_in_order(core) -> None:
@@ -60,7 +77,7 @@ def test_a_right_date_racing_wrong_ones_is_judged_in_order(core) -> None:
     ones were recorded before it (the audit trail keeps the order)."""
     service, engine = core
     guesses = [date(1980, 4, 17)] + [date(1999, 1, d) for d in range(1, 9)]
-    results = all_at_once(len(guesses), lambda i: service.verify(ANA, guesses[i]).result)
+    results = all_at_once(len(guesses), lambda i: service.verify(ANA, guesses[i], PHONE).result)
     with engine.connect() as conn:
         actions = conn.scalars(
             select(AUDIT_EVENTS.c.action)
@@ -80,12 +97,21 @@ def _right_guess_action(result: VerifyResult) -> str:
 
 def test_unknown_ids_from_one_number_at_once_block_it_after_exactly_ten(core) -> None:
     service, engine = core
-    caller = "+16175550199"
-    found = all_at_once(15, lambda i: service.identify(f"9999999999{i:02d}", caller))
+    caller = Caller("+16175550199")
+    wrong = date(1999, 1, 1)
+    found = all_at_once(15, lambda i: service.verify(f"9999999999{i:02d}", wrong, caller).result)
     assert count(engine, select(func.count()).select_from(UNKNOWN_IDS)) == 10
-    assert sum(not f.caller_blocked for f in found) == 9  # the tenth blocks the number
-    assert service.identify(ANA, caller).caller_blocked  # even a real member's ID, today
-    assert not service.identify(ANA, "+16175550198").caller_blocked  # other numbers are free
+    assert found.count(VerifyResult.MISMATCH) == 10 and found.count(VerifyResult.BLOCKED) == 5
+    assert service.caller_blocked(caller)  # even for a real member's ID, today
+    assert not service.caller_blocked(Caller("+16175550198"))  # other numbers are free
+
+
+def test_withheld_callers_at_once_spend_one_budget_of_exactly_ten(core) -> None:
+    service, engine = core
+    wrong = date(1999, 1, 1)
+    found = all_at_once(15, lambda i: service.verify(f"9999999999{i:02d}", wrong, Caller()).result)
+    assert count(engine, select(func.count()).select_from(UNKNOWN_IDS)) == 10
+    assert found.count(VerifyResult.MISMATCH) == 10 and found.count(VerifyResult.BLOCKED) == 5
 
 
 def test_declines_for_one_subscriber_at_once_reach_the_processor_six_times(core) -> None:

@@ -49,13 +49,17 @@ class CountingHasher(PasswordHasher):
         return super().verify(hash, password)
 
 
+SLEPT: list[float] = []  # the waits of slowed logins, in order
+
+
 @pytest.fixture()
 def setup(tmp_path: Path):
+    SLEPT.clear()
     engine, uow = migrated_sqlite(tmp_path)
     import_accounts(uow, demo_accounts(date(2026, 11, 10)))
     clock, hasher = FakeClock(NOW), CountingHasher()
     payments = PaymentService(uow, SandboxGateway(engine), clock)
-    service = AgentService(uow, clock, payments, hasher)
+    service = AgentService(uow, clock, payments, hasher, sleep=SLEPT.append)
     service.add_agent("Dana", "Dana Reyes", PASSWORD)
     yield service, clock, hasher, payments, uow
     payments.close()
@@ -149,7 +153,7 @@ def test_failed_logins_are_audited_by_the_name_tried_without_the_password(setup)
     assert len(rows(uow, AgentLoginFailure)) == 2
 
 
-def test_five_failures_for_a_username_stop_checking_passwords(setup) -> None:
+def test_five_failures_for_a_username_from_an_address_stop_checking_passwords_from_it(setup):
     service, clock, hasher, _, uow = setup
     for _ in range(5):
         clock.advance(minutes=1)
@@ -157,12 +161,25 @@ def test_five_failures_for_a_username_stop_checking_passwords(setup) -> None:
             service.log_in("dana", "wrong password 123", OFFICE)
     checked = hasher.checks
     with pytest.raises(LoginLimited) as limited:
-        service.log_in("dana", PASSWORD, "10.0.0.8")  # the right password, another address
+        service.log_in("dana", PASSWORD, OFFICE)  # the right password, from the same address
     assert hasher.checks == checked  # refused without a look at the password
     assert limited.value.retry_after == 11 * 60  # the first failure (4 min ago) leaves in 11
-    assert len(audit_rows(uow, "agent.login_limited")) == 1
+    assert [e.details for e in audit_rows(uow, "agent.login_limited")] == [{"client": OFFICE}]
     clock.advance(minutes=11)
     assert service.authenticate(service.log_in("dana", PASSWORD, OFFICE)) == "dana"
+
+
+def test_strangers_failing_for_a_username_only_slow_the_agent_elsewhere(setup) -> None:
+    service, _, _, _, _ = setup
+    for index in range(8):  # wrong passwords for Dana from eight addresses
+        with pytest.raises(InvalidLogin):
+            service.log_in("dana", "wrong password 123", f"203.0.113.{index}")
+    assert SLEPT == [0.5, 1.0, 2.0]  # from the sixth attempt on, each waits longer
+    token = service.log_in("dana", PASSWORD, "10.0.0.8")  # never refused, slowed at most
+    assert service.authenticate(token) == "dana"
+    assert SLEPT[-1] == 4.0  # 0.5 s doubled for each failure past five, at most 4 s
+    assert agent_logins.slowdown([failure("dana", OFFICE, 1)] * 30, "dana") == 4.0
+    assert agent_logins.slowdown([failure("dana", OFFICE, 1)] * 4, "dana") == 0.0
 
 
 def test_twenty_failures_from_one_address_limit_every_username_from_it(setup) -> None:
@@ -193,6 +210,7 @@ def test_retry_after_waits_for_the_limit_th_latest_failure_to_leave_the_window()
     assert agent_logins.retry_after(recent, "dana", OFFICE, NOW) == 5 * 60  # 10 min ago + 15
     assert agent_logins.retry_after(recent[2:], "dana", OFFICE, NOW) is None  # only four
     assert agent_logins.retry_after(recent, "ana", "10.9.9.9", NOW) is None
+    assert agent_logins.retry_after(recent, "dana", "10.9.9.9", NOW) is None  # elsewhere
 
 
 def failure(name: str, client: str, minutes_ago: int) -> SimpleNamespace:
@@ -228,20 +246,25 @@ def test_a_hash_made_with_older_parameters_is_renewed_at_login(setup) -> None:
     assert "t=2" in agent.password_hash and stronger.log_in("dana", PASSWORD, OFFICE)
 
 
-def test_agent_verification_shares_the_phone_lockout_and_is_audited(setup) -> None:
+def test_agent_verification_counts_the_agents_own_failures_and_is_audited(setup) -> None:
     service, _, _, payments, uow = setup
-    for _ in range(4):
+    for _ in range(4):  # the phone's failures are the caller's, not the agent's
         assert payments.verify(ANA, date(1999, 1, 1)).result is VerifyResult.MISMATCH
-    verdict = service.verify_member("dana", "CA1", ANA, date(1999, 1, 2))
+    for day in range(1, 5):
+        assert service.verify_member("dana", "CA1", ANA, date(1999, 2, day)).result is (
+            VerifyResult.MISMATCH
+        )
+    verdict = service.verify_member("dana", "CA1", ANA, date(1999, 2, 9))
     assert verdict.result is VerifyResult.LOCKED and verdict.locked_until == NOW + timedelta(1)
     assert service.verify_member("dana", "CA1", ANA, date(1980, 4, 17)).result is (
         VerifyResult.LOCKED
     )
     events = audit_rows(uow, "agent.verify")
-    assert [(e.actor, e.subject, e.details) for e in events] == [
+    assert [(e.actor, e.subject, e.details) for e in events][-2:] == [
         ("dana", ANA, {"call_sid": "CA1", "result": "locked"}),
         ("dana", ANA, {"call_sid": "CA1", "result": "locked"}),
     ]
+    assert service.verify_member("lee", "CA1", ANA, date(1980, 4, 17)).result is VerifyResult.OK
 
 
 def test_agent_verification_of_the_right_date_passes(setup) -> None:

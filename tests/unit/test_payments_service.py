@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -20,7 +20,6 @@ from payments.domain.instruments import CardDetails
 from payments.domain.values import (
     Channel,
     DeclineReason,
-    Identification,
     PaymentRequest,
     PaymentStatus,
     PlanStatus,
@@ -120,54 +119,6 @@ def test_pending_plan_summary_gives_start_if_paid_now(service, clock, now, start
         start,
         D("289.00"),
     )
-
-
-# --- verification -----------------------------------------------------------------------
-
-
-def test_verify_ok_and_mismatch(service):
-    assert service.verify(ANA, date(1980, 4, 17)).result is VerifyResult.OK
-    assert service.verify(ANA, date(1980, 4, 18)).result is VerifyResult.MISMATCH
-
-
-def test_five_failures_lock_for_24_hours_from_the_fifth(service, clock):
-    for _ in range(4):
-        assert service.verify(ANA, date(2000, 1, 1)).result is VerifyResult.MISMATCH
-        clock.advance(minutes=10)
-    fifth = clock.now
-    locked = service.verify(ANA, date(2000, 1, 1))
-    assert locked.result is VerifyResult.LOCKED and locked.locked_until == fifth + timedelta(
-        hours=24
-    )
-    assert service.identify(ANA).locked_until == fifth + timedelta(hours=24)
-    clock.advance(hours=23, minutes=59)
-    assert service.verify(ANA, date(1980, 4, 17)).result is VerifyResult.LOCKED  # right DOB, locked
-    clock.advance(minutes=1)
-    assert service.identify(ANA).locked_until is None
-    assert service.verify(ANA, date(1980, 4, 17)).result is VerifyResult.OK
-
-
-def test_failures_spread_over_more_than_a_day_do_not_lock(service, clock):
-    for _ in range(6):
-        assert service.verify(ANA, date(2000, 1, 1)).result is VerifyResult.MISMATCH
-        clock.advance(hours=7)
-    assert service.identify(ANA).locked_until is None
-
-
-def test_success_does_not_erase_failures(service):
-    for _ in range(4):
-        service.verify(ANA, date(2000, 1, 1))
-    assert service.verify(ANA, date(1980, 4, 17)).result is VerifyResult.OK
-    assert service.verify(ANA, date(2000, 1, 1)).result is VerifyResult.LOCKED
-
-
-def test_lockout_is_per_subscriber_and_failures_are_audited(service, db):
-    for _ in range(5):
-        service.verify(ANA, date(2000, 1, 1))
-    assert service.verify(LUIS, date(1975, 9, 2)).result is VerifyResult.OK
-    with db() as uow:
-        actions = uow.session.scalars(select(AuditEvent.action).where(AuditEvent.subject == ANA))
-        assert list(actions).count("verify.failed") == 5
 
 
 # --- payments ---------------------------------------------------------------------------
@@ -341,19 +292,6 @@ def test_clock_must_be_aware(db, gateway):
 def test_verify_refuses_a_malformed_subscriber_id(service):
     with pytest.raises(ValueError):
         service.verify("12345", date(1980, 4, 17))
-
-
-def test_identify_tells_whether_the_member_exists_and_is_locked(service, clock):
-    unknown = "999999999999"
-    assert service.identify(ANA) == Identification(exists=True, locked_until=None)
-    assert service.identify(unknown) == Identification(exists=False, locked_until=None)
-    for _ in range(5):
-        service.verify(ANA, date(2000, 1, 1))
-        service.verify(unknown, date(2000, 1, 1))
-    until = clock.now + timedelta(hours=24)
-    assert service.identify(ANA) == Identification(exists=True, locked_until=until)
-    assert service.identify(unknown) == Identification(exists=False, locked_until=until)
-    assert service.identify(ANA).locked_until == until and service.member_exists(ANA)
 
 
 def test_recent_payments_of_an_unknown_subscriber(service):
