@@ -23,7 +23,7 @@ from ivr.config import ConfigError, to_e164
 from ivr.context import CallContext, FlowServices
 from ivr.flows import agent_capture
 from ivr.flows.base import Hangup, Line, Transfer, line
-from ivr.flows.money import fault_lines, payment_news
+from ivr.flows.money import fault_lines, payment_news, recovered_lines
 from ivr.render import Renderer, Rendering
 from ivr.twilio_rest import TwilioCalls, TwilioUnavailable, conference_twiml
 from payments.domain.values import ATTESTED, Channel
@@ -175,8 +175,9 @@ class CallHandler:
     def _turn(self, ctx: CallContext, hook: Webhook, fresh: bool) -> engine.Turn:
         if fresh:
             turn = engine.start(ctx, FIRST_STEP, (line("greeting.welcome"),))
-            if hook.turn is not None:  # the state expired mid-call: say so, start again
-                turn = engine.Turn((line("session.expired"),) + turn.said, turn.then)
+            if hook.turn is not None:  # the state was lost mid-call: its money, then start again
+                said = recovered_lines(ctx) + (line("session.expired"),)
+                turn = engine.Turn(said + turn.said, turn.then)
             return turn
         news = payment_news(ctx)
         turn = engine.handle(ctx, _event(hook))

@@ -21,7 +21,7 @@ from payments.domain.values import (
 )
 
 _DATES = ("due_date", "coverage_month", "coverage_start", "paid_through")
-_MONEY = ("balance", "past_due")
+_MONEY = ("balance", "past_due", "processing")
 _AUTOPAY_PLAIN = ("status", "day", "account_type", "last4", "reason", "reference")
 
 
@@ -97,7 +97,7 @@ def _load_autopay(data: dict[str, Any] | None) -> AutopayView:
 def _load_plan(data: dict[str, Any]) -> PlanSummary:
     values: dict[str, Any] = {key: data[key] for key in ("plan_id", "kind", "name", "carrier")}
     values["status"] = PlanStatus(data["status"])
-    values.update({name: Decimal(data[name]) for name in _MONEY})
+    values.update({name: Decimal(data.get(name, "0.00")) for name in _MONEY})
     values.update({name: date.fromisoformat(data[name]) if data[name] else None for name in _DATES})
     values["bills"] = tuple(
         BillDue(

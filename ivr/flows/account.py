@@ -66,6 +66,11 @@ def _owing_lines(plan: PlanSummary) -> tuple[Line, ...]:
     kind = Term(f"kind.{plan.kind}")
     if plan.status is PlanStatus.TERMINATED:
         return (line("summary.terminated", kind=kind),)
+    processing: tuple[Line, ...] = ()
+    if plan.processing > 0:  # held for a charge the processor has not answered: not paid yet
+        processing = (line("summary.processing", kind=kind, amount=Money(plan.processing)),)
+        if plan.balance <= 0:
+            return processing
     if plan.status is PlanStatus.PENDING and plan.balance > 0:
         start = Day(plan.coverage_start)
         amount, due = Money(plan.balance), When(plan.due_date)
@@ -76,7 +81,7 @@ def _owing_lines(plan: PlanSummary) -> tuple[Line, ...]:
         lines = (line("summary.paid_through", kind=kind, through=Day(plan.paid_through)),)
     else:
         lines = (line("summary.nothing_due", kind=kind),)
-    return lines
+    return processing + lines
 
 
 def summary_lines(ctx, autopay: bool = False) -> tuple[Line, ...]:

@@ -127,6 +127,26 @@ def recap(payments: list[CallPayment], nothing_line: str | None) -> tuple[Line, 
     return lines
 
 
+def recovered_lines(ctx) -> tuple[Line, ...]:
+    """The call's state was lost: its payments as recorded, before anything else is said. One
+    still being processed is watched (`untold`), so its result is told later in the call."""
+    lines: tuple[Line, ...] = ()
+    for payment in call_payments(ctx):
+        about = {"amount": Money(payment.amount), "kind": Term(f"kind.{payment.plan_kind}")}
+        if payment.status.charged:
+            confirmation = Chars(payment.confirmation)
+            lines += (
+                line("recap.went_through", **about),
+                line("result.confirmation", confirmation=confirmation),
+            )
+        elif payment.status is PaymentStatus.PENDING:
+            lines += (line("recap.in_flight", **about),)
+            ctx.state.setdefault("untold", []).append(payment.idempotency_key)
+        else:
+            lines += (line("recap.not_charged", **about),)
+    return lines
+
+
 def call_payments(ctx) -> list[CallPayment]:
     """The payments confirmed in this call, as recorded."""
     return ctx.payments.payments_of_call(ctx.call_sid)

@@ -79,6 +79,7 @@ def summarize(plan: PlanAccount, today: date) -> PlanSummary:
             BillDue(bill.open_amount, bill.due_date, bill.period, bill.is_past_due(today))
             for bill in due
         ),
+        processing=plan.reserved,
     )
 
 

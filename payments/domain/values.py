@@ -176,6 +176,7 @@ class PlanSummary:
     bills: tuple[BillDue, ...] = ()  # open bills, oldest (and so past due) first
     autopay: AutopayView = NO_AUTOPAY
     returned: tuple[ReturnedDebit, ...] = ()  # bank debits returned in the last 30 days
+    processing: Decimal = Decimal("0.00")  # card payments waiting for the processor's answer
 
 
 @dataclass(frozen=True)

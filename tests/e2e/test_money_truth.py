@@ -201,3 +201,43 @@ def test_three_declines_in_a_call_then_only_a_representative(line: Line) -> None
     assert log.spoken.count("Your payment was declined by your card issuer.") == 3
     assert "no more payment attempts can be made in this call" in log.spoken
     assert line.statuses(ANA) == ["declined"] * 3  # nothing more reached the processor
+
+
+def test_call_state_lost_while_holding_tells_the_payment_first_then_its_result(make_line):
+    """Redis restarted empty while the caller held for a slow charge: the line reads the call's
+    payments by CallSid before anything else, and tells the result when it comes."""
+    answer = threading.Event()
+    line = make_line(sleep=lambda _: answer.wait(10), processor_wait=0.01)
+
+    def on_event(event) -> None:
+        text = getattr(event, "text", "")
+        if text == "Your payment is being processed. Please hold.":
+            line.kv._data.clear()  # every key gone, as after a restart without persistence
+        if "We will tell you its result in this call" in text and not answer.is_set():
+            answer.set()
+            assert wait_until(lambda: line.statuses(ANA) == ["approved"])
+
+    pay = signed_in(ANA, ANA_DOB) + ["1", "1", "1"] + card(SLOW_CARD) + ["1"]
+    log = line.call(pay + signed_in(ANA, ANA_DOB) + ["hangup"], on_event=on_event)
+    spoken = log.spoken
+    told = spoken.index(
+        "Your payment of forty-five dollars to your health plan in this call is still being "
+        "processed. We will tell you its result in this call."
+    )
+    assert told < spoken.index("Sorry, your session timed out")
+    news = "An update: your payment of forty-five dollars to your health plan has been approved."
+    assert told < spoken.index(news)
+    assert "Nothing is due" not in spoken[:told]
+    assert_records_match_the_processor(line, ANA, spoken)
+
+
+def test_a_summary_with_a_charge_in_flight_says_so_not_nothing_due(make_line) -> None:
+    answer = threading.Event()
+    line = make_line(sleep=lambda _: answer.wait(10), processor_wait=0.01)
+    pay = signed_in(ANA, ANA_DOB) + ["1", "1", "1"] + card(SLOW_CARD) + ["1"]
+    line.call(pay + ["hangup"])  # the caller leaves while the processor still has it
+    assert line.statuses(ANA) == ["pending"]
+    log = line.call(signed_in(ANA, ANA_DOB) + ["hangup"])
+    answer.set()
+    assert "A payment of forty-five dollars to your health plan is being processed." in log.spoken
+    assert "Nothing is due on your health plan" not in log.spoken
