@@ -116,6 +116,9 @@ class DeadCharger:
     def later(self, work: object) -> None:
         pass
 
+    def in_flight(self) -> list[str]:
+        return []  # dead: it renews no lease
+
     def wait(self, key: str, timeout: float) -> None:
         return None
 

@@ -3,8 +3,9 @@
 A webhook reserves a payment, hands its charge here and waits for the answer only a short
 while (services.service). The thread charges, records the answer and keeps the outcome by
 idempotency key for a while, so a webhook of the same process learns it at once; any other
-process reads it from the database. A process that dies mid-charge leaves the payment PENDING
-for reconciliation (operations.reconcile), which asks the processor what happened.
+process reads it from the database. A process that dies mid-charge stops renewing the
+payment's lease, and another process takes the charge over within seconds (services.leases);
+reconciliation (operations.reconcile) settles whatever is left after that.
 """
 
 from __future__ import annotations
@@ -37,6 +38,11 @@ class Charger:
         with self._lock:
             self._forget_old()
             self._futures[key] = (time.monotonic(), future)
+
+    def in_flight(self) -> list[str]:
+        """The keys of the charges still running here (their leases are renewed)."""
+        with self._lock:
+            return [key for key, (_, future) in self._futures.items() if not future.done()]
 
     def later(self, work: Callable[[], object]) -> None:
         """Run follow-up work (retries of a record) on the same threads."""

@@ -22,10 +22,11 @@ from payments.domain.values import (
     Verification,
     VerifyResult,
 )
-from payments.gateways.base import Gateway
+from payments.gateways.base import Gateway, GatewayUnavailable
 from payments.services import accounts, verification
 from payments.services.charger import Charger
-from payments.services.charging import ChargeResult, charge_truthfully
+from payments.services.charging import NOT_RECEIVED, ChargeResult, charge_truthfully
+from payments.services.leases import Leases
 from payments.services.recording import outcome_of
 from payments.services.submission import Reservation, Reserver
 from payments.storage import audit, repository
@@ -55,6 +56,7 @@ class PaymentService:
         self._clock = clock
         self._charger = charger or Charger()
         self._reserver = Reserver(uow_factory, self._now)
+        self._leases = Leases(uow_factory, self._now, self._charger.in_flight)
 
     def _now(self) -> datetime:
         return require_aware(self._clock())
@@ -171,6 +173,7 @@ class PaymentService:
             raise
         if reservation.charge is not None:
             self._charger.start(request.idempotency_key, lambda: self._charge(reservation))
+            self._leases.keep_renewing()
 
     def outcome(self, key: str, wait: float = 0.0) -> PaymentOutcome | None:
         """The payment under `key` as its record stands, waiting up to `wait` seconds for the
@@ -179,6 +182,7 @@ class PaymentService:
         answered_here = self._charger.wait(key, wait)
         if answered_here is not None:
             return answered_here  # the truth even when the database has not caught up yet
+        self._take_over_if_lapsed(key)
         while True:
             recorded = self._recorded(key)
             if recorded is None or recorded.status.answered or time.monotonic() >= deadline:
@@ -192,6 +196,30 @@ class PaymentService:
         if found is None or not found.status.answered:
             raise PaymentInProgress(f"payment {request.idempotency_key} is still in progress")
         return found
+
+    def _take_over_if_lapsed(self, key: str) -> None:
+        """A PENDING payment whose charging process stopped renewing its lease (it died): claim
+        it and settle it from the processor on this process's charger threads."""
+        if key in self._charger.in_flight():
+            return
+        payment_id = self._leases.claim(key)
+        if payment_id is None:
+            return
+        log.warning("charge %s: its process stopped answering for it; taken over", key)
+        self._charger.start(key, lambda: self._settle(payment_id, key))
+        self._leases.keep_renewing()
+
+    def _settle(self, payment_id: int, key: str) -> PaymentOutcome:
+        """The processor's answer under `key`, recorded. None found: the charge never reached
+        it, recorded as not charged and `unresolved`, so reconciliation reverses any charge that
+        surfaces later. An unreachable processor leaves it PENDING (the lease lapses again)."""
+        try:
+            answer = self._gateway.lookup(key)
+        except GatewayUnavailable:
+            log.warning("charge %s: processor unreachable; still pending", key)
+            raise
+        result = ChargeResult(answer) if answer is not None else ChargeResult(NOT_RECEIVED, True)
+        return self._reserver.record(payment_id, result, actor=audit.SYSTEM)
 
     def _recorded(self, key: str) -> PaymentOutcome | None:
         with self._uow.reader() as uow:
@@ -228,3 +256,4 @@ class PaymentService:
     def close(self) -> None:
         """Let charges in flight finish (their answers recorded), then stop the threads."""
         self._charger.shutdown(wait=True)
+        self._leases.close()

@@ -107,6 +107,9 @@ class Payment(Base):
         ForeignKey("autopay_enrolments.id"), index=True
     )
     retry_of: Mapped[int | None] = mapped_column(ForeignKey("payments.id"))
+    # While PENDING: until when the process charging it answers for it (it renews the lease
+    # while the charge runs); past it, another process takes the charge over.
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, insert
@@ -16,6 +16,8 @@ from payments.storage import audit
 from payments.storage.tables import AUTHORIZATIONS, PAYMENTS
 
 AUTHORIZATION_YEARS = 2  # NACHA: keep TEL authorizations two years
+# How long a charging process answers for a PENDING payment without renewing its lease.
+CHARGE_LEASE = timedelta(seconds=10)
 
 _INSERT_PAYMENT = insert(PAYMENTS).returning(PAYMENTS.c.id)
 _INSERT_AUTHORIZATION = insert(AUTHORIZATIONS).inline()  # no RETURNING of the id
@@ -77,6 +79,7 @@ def pending_payment_values(plan_pk: int, request: PaymentRequest, now: datetime)
         "decline_reason": None,
         "gateway_ref": None,
         "activated_coverage_start": None,
+        "lease_until": now + CHARGE_LEASE,
         "created_at": now,
         "updated_at": now,
     }

@@ -5,6 +5,7 @@ silent after a payment, a slow processor, faults after the charge)."""
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -241,3 +242,41 @@ def test_a_summary_with_a_charge_in_flight_says_so_not_nothing_due(make_line) ->
     answer.set()
     assert "A payment of forty-five dollars to your health plan is being processed." in log.spoken
     assert "Nothing is due on your health plan" not in log.spoken
+
+
+def test_a_charge_outlives_the_worker_that_started_it(make_line) -> None:
+    """The worker charging dies (its charge hangs and its lease is never renewed past the
+    first): another worker on the same database and call store takes the charge over through
+    the processor's key lookup, and the holding caller hears the result in the call."""
+    from app import create_app
+    from devtools.phone import Phone, WsgiTransport
+    from ivr.config import Settings
+    from payments.gateways.sandbox import SandboxGateway
+    from payments.storage.db import make_engine
+    from tests.e2e.conftest import TOKEN, Clock
+
+    hung = threading.Event()  # the dead worker's charge never comes back
+    dying = make_line(sleep=lambda _: hung.wait(30), processor_wait=0.01)
+    config = dying.app.extensions["ivr"].settings
+    later = Clock(dying.clock.now + timedelta(seconds=15))  # past the first lease
+    engine = make_engine(config.database_url)
+    survivor = create_app(
+        Settings(**{**config.__dict__}), clock=later, kv=dying.kv, gateway=SandboxGateway(engine)
+    )
+    transport = WsgiTransport(dying.app.test_client())
+
+    def on_event(event) -> None:
+        if getattr(event, "text", "") == "Your payment is being processed. Please hold.":
+            transport.client = survivor.test_client()  # every later webhook reaches the survivor
+
+    phone = Phone(transport, TOKEN, from_number="+16175559999")
+    pay = signed_in(ANA, ANA_DOB) + ["1", "1", "1"] + card(SLOW_CARD) + ["1"]
+    try:
+        log = phone.call(pay + ["3", "hangup"], on_event=on_event)
+        assert "Approved. Your confirmation number is" in log.spoken
+        assert "still being processed" not in log.spoken
+        assert_records_match_the_processor(dying, ANA, log.spoken)
+    finally:
+        hung.set()
+        survivor.extensions["ivr"].core.close()
+        engine.dispose()
