@@ -142,10 +142,12 @@ class Settings:
     relay_timeout: int = 30
     relay_speech_timeout: int = 6
     call_state_ttl: int = 3600
-    secret_ttl: int = 900
+    secret_ttl: int = 300
     call_state_key: str | None = None
     gateway: str = "sandbox"
-    processor_wait: float = 3.0  # seconds a webhook waits for the processor before a hold
+    # Seconds the confirming webhook waits for the processor before a hold (a hold never
+    # waits: Twilio's pause does, holding no server thread).
+    processor_wait: float = 1.0
     payee_name: str = "Massachusetts Health Connector"  # the prompts add "the" / "el"
     service_phone: str = "1-877-623-6765"
     log_level: str = "INFO"
@@ -203,7 +205,7 @@ class Settings:
             relay_timeout=_int(env, "RELAY_GATHER_TIMEOUT", 30, 30),
             relay_speech_timeout=_int(env, "RELAY_SPEECH_TIMEOUT", 6, 1),
             call_state_ttl=_int(env, "CALL_STATE_TTL", 3600, 300),
-            secret_ttl=_int(env, "CARD_DATA_TTL", 900, 60),
+            secret_ttl=_int(env, "CARD_DATA_TTL", 300, 60),
             call_state_key=env.get("CALL_STATE_KEY") or None,
             gateway=_choice(env, "GATEWAY", "sandbox", tuple(GATEWAYS)),
             payee_name=env.get("PAYEE_NAME") or "Massachusetts Health Connector",

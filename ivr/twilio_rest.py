@@ -37,7 +37,7 @@ class TwilioCalls:
         """Call `to` (an agent's phone) and put it in the conference; the new leg's CallSid."""
         try:
             call = self._client.calls.create(to=to, from_=from_, twiml=conference_twiml)
-        except TwilioException as error:
+        except (TwilioException, requests.RequestException) as error:  # refused, or no answer
             raise TwilioUnavailable(f"dialling an agent: {type(error).__name__}") from None
         return str(call.sid)
 
@@ -45,7 +45,7 @@ class TwilioCalls:
         """Move a live call to `url` (Twilio fetches it, signed, and runs its TwiML)."""
         try:
             self._client.calls(call_sid).update(url=url, method="POST")
-        except TwilioException as error:
+        except (TwilioException, requests.RequestException) as error:  # refused, or no answer
             raise TwilioUnavailable(f"moving call {call_sid}: {type(error).__name__}") from None
 
     @property

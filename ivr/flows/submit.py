@@ -4,10 +4,11 @@ Every read-back draws its own idempotency key when it is asked (`draw_payment_ke
 number of payments work in one call, and a confirmation handled twice (a redelivered webhook, a
 retry after a fault) is charged once. The key is forgotten only once the payment is handed over.
 
-A webhook waits for the processor a short while (`Settings.processor_wait`); past that the caller
-hears a hold and the call comes back to `poll_payment` until the answer is recorded. After
-MAX_HOLDS the caller is told the payment is still being processed and goes on; the answer is
-told as soon as it is known (ivr.flows.money.payment_news).
+The confirming webhook waits for the processor a moment (`Settings.processor_wait`); past that
+the caller hears a hold (Twilio's pause does the waiting, no server thread does) and the call
+comes back to `poll_payment` until the answer is recorded. After MAX_HOLDS the caller is told
+the payment is still being processed and goes on; the answer is told as soon as it is known
+(ivr.flows.money.payment_news).
 """
 
 from __future__ import annotations
@@ -89,7 +90,7 @@ def submit(ctx, authorization: TelAuthorization | None = None) -> Outcome:
     ctx.state.pop("confirming")
     ctx.state["processing"] = ctx.state.pop("pay_key")
     ctx.state["holds"] = 0
-    return poll_payment(ctx)
+    return poll_payment(ctx, wait=True)
 
 
 def _refused(ctx, refused: PaymentError) -> Outcome:
@@ -124,10 +125,11 @@ def _request(ctx, key: str, authorization: TelAuthorization | None) -> PaymentRe
     )
 
 
-def poll_payment(ctx) -> Outcome:
-    """The processing payment's outcome if answered; else a hold, or after MAX_HOLDS, go on."""
+def poll_payment(ctx, wait: bool = False) -> Outcome:
+    """The processing payment's outcome if answered; else a hold, or after MAX_HOLDS, go on.
+    `wait`: the confirming webhook waits a moment for a fast processor; a hold never does."""
     key = ctx.state["processing"]
-    found = ctx.payments.outcome(key, wait=ctx.processor_wait())
+    found = ctx.payments.outcome(key, wait=ctx.processor_wait() if wait else 0.0)
     if found is not None and found.status.answered:
         return told(ctx, found)
     holds = ctx.state["holds"] = ctx.state.get("holds", 0) + 1

@@ -168,6 +168,18 @@ def spoken(root: ET.Element) -> str:
     return "\n".join(say.text or "" for say in root.iter("Say"))
 
 
+def hold_for_real(seconds: float = 0.2) -> Callable[[object], None]:
+    """An `on_event` for the terminal phone: each hold prompt takes `seconds` of real time, as
+    Twilio's pause would (the phone's own time is simulated), so a real slow processor is
+    given the time a caller on hold gives it."""
+
+    def on_event(event: object) -> None:
+        if getattr(event, "text", "").endswith("Please hold."):
+            time.sleep(seconds)
+
+    return on_event
+
+
 def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> bool:
     """Whether `condition()` became true within `timeout` seconds (checked every 10 ms)."""
     deadline = time.monotonic() + timeout

@@ -342,3 +342,17 @@ def test_with_a_public_base_url_the_host_header_decides_no_url(make_line) -> Non
         "Host": "attacker.example",
     }
     assert client.post("/webhooks/voice", data=CALL, headers=forged).status_code == 403
+
+
+def test_a_rest_api_that_cannot_be_reached_still_transfers_the_caller(make_line) -> None:
+    """Dialling an agent's phone fails at the network (nothing listens there): the caller is
+    still put through to the representatives' conference, never the fault line."""
+    line = make_line(
+        agent_number="+16175550999",
+        twilio_account_sid="AC" + "0" * 32,
+        twilio_api_base_url="http://127.0.0.1:9",
+    )
+    log = line.call(["1", "0", "hangup"])
+    assert log.transfers
+    assert "our system is having a problem" not in log.spoken
+    assert any(type(event).__name__ == "Conferenced" for event in log.events)

@@ -15,7 +15,7 @@ from ivr.callstate import StoreUnavailable
 from ivr.speech import say_characters
 from payments.services import service as service_module
 from payments.services.submission import Reserver
-from tests.e2e.conftest import Line, wait_until
+from tests.e2e.conftest import Line, hold_for_real, wait_until
 from tests.e2e.test_card_and_bank_calls import (
     ANA,
     ANA_DOB,
@@ -95,7 +95,8 @@ def test_cancelling_a_second_payment_keeps_the_first_true(line: Line) -> None:
 
 def test_a_slow_processor_holds_then_tells_the_result(make_line) -> None:
     line = make_line(slow_seconds=0.6, processor_wait=0.1)
-    log = line.call(signed_in(ANA, ANA_DOB) + ["1", "1", "1"] + card(SLOW_CARD) + ["1", "3"])
+    script = signed_in(ANA, ANA_DOB) + ["1", "1", "1"] + card(SLOW_CARD) + ["1", "3"]
+    log = line.call(script, on_event=hold_for_real())
     assert "Your payment is being processed. Please hold." in log.spoken
     assert "Approved. Your confirmation number is" in log.spoken
     assert "not been charged" not in log.spoken

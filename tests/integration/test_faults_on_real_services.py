@@ -34,7 +34,7 @@ from payments.services.submission import Reserver
 from payments.storage.db import make_engine, make_uow_factory, upgrade_database
 from tests.conftest import TEST_REDIS_URL
 from tests.doubles import FlakyGateway
-from tests.e2e.conftest import TOKEN, WEDNESDAY_MORNING, Clock
+from tests.e2e.conftest import TOKEN, WEDNESDAY_MORNING, Clock, hold_for_real
 from tests.e2e.test_card_and_bank_calls import ANA, ANA_DOB, card, signed_in
 from tests.oracle import MoneyOracle
 
@@ -51,7 +51,7 @@ class Line:
 
     def call(self, script: list[str]) -> CallLog:
         phone = Phone(WsgiTransport(self.app.test_client()), TOKEN, from_number="+16175559999")
-        log = phone.call(script)
+        log = phone.call(script, on_event=hold_for_real())
         assert not log.errors, log.errors  # never Twilio's "application error"
         return log
 
