@@ -17,19 +17,25 @@ from typing import Any
 
 from ivr import engine
 from ivr.agent_calls import WAITING, CallDirectory, CallInfo, call_of_conference, conference_name
-from ivr.callstate import CallStore, OpenCall, StoreUnavailable
+from ivr.callstate import CallStore, OpenCall, StoreUnavailable, TurnNotSaved
 from ivr.capture import ABANDONED, HUNG_UP, PROCESSING, Capture, all_done, field_states
 from ivr.config import ConfigError, to_e164
 from ivr.context import CallContext, FlowServices
 from ivr.flows import agent_capture
 from ivr.flows.base import Hangup, Line, Transfer, line
 from ivr.flows.money import fault_lines, payment_news, recovered_lines
+from ivr.flows.submit import confirmed_before
 from ivr.render import Renderer, Rendering
 from ivr.twilio_rest import TwilioCalls, TwilioUnavailable, conference_twiml
 from payments.domain.values import ATTESTED, Channel
 
 log = logging.getLogger("ivr.calls")
 FIRST_STEP = "greeting"
+
+
+# A call-state store out of reach during a turn is waited out like a busy turn: each round is a
+# second's pause plus the store's own 1 s timeout, so about 10 s before the fault line.
+STORE_RETRIES = 6
 
 
 @dataclass(frozen=True)
@@ -179,8 +185,9 @@ class CallHandler:
                 said = recovered_lines(ctx) + (line("session.expired"),)
                 turn = engine.Turn(said + turn.said, turn.then)
             return turn
-        news = payment_news(ctx)
-        turn = engine.handle(ctx, _event(hook))
+        news, event = payment_news(ctx), _event(hook)
+        confirmed = confirmed_before(ctx) if event.resumed else None
+        turn = engine.go(ctx, confirmed) if confirmed else engine.handle(ctx, event)
         return engine.Turn(news + turn.said, turn.then) if news else turn
 
     def _finish(self, call: OpenCall, ctx: CallContext, hook: Webhook, turn: engine.Turn) -> str:
@@ -194,7 +201,10 @@ class CallHandler:
         ctx.state["last"] = twiml
         try:
             call.save(ctx.state, ctx.secrets)
-        except StoreUnavailable:
+        except StoreUnavailable as error:
+            if hook.retry < STORE_RETRIES:  # a blip: the same turn again, replayed
+                log.warning("call %s: state not saved; turn asked for again", hook.call_sid)
+                raise TurnNotSaved(str(error)) from error
             log.exception(
                 "call %s: state not saved; caller told what this turn said", hook.call_sid
             )

@@ -33,6 +33,13 @@ class StoreUnavailable(Exception):
     """The call-state store cannot be reached; the caller must be told and helped."""
 
 
+class TurnNotSaved(StoreUnavailable):
+    """A turn ran but its state could not be written. Asking for the same turn again replays
+    it on the state saved before, which is safe: a payment is started under the idempotency key
+    drawn by an earlier turn (a replay starts nothing new), and the rest only reads or is
+    written again the same way."""
+
+
 class CallBusy(StoreUnavailable):
     """Another webhook of the same call holds its lock (a slow turn, or a redelivery)."""
 

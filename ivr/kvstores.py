@@ -41,7 +41,9 @@ def _keys(call_sid: str) -> list[str]:
     return [f"lock:{call_sid}", f"call:{call_sid}", f"secret:{call_sid}"]
 
 
-LOCK_SECONDS = 15.0  # a webhook holding a call's lock longer than this has lost it
+# A webhook holding a call's lock longer than this has lost it: a turn takes well under a
+# second, and a lock a failed save could not release frees itself within a store blip's retries.
+LOCK_SECONDS = 8.0
 WAIT_SECONDS = 2.0  # how long a webhook waits for another of the same call to finish
 
 

@@ -6,7 +6,7 @@ import logging
 
 from flask import Blueprint, Response, current_app, request
 
-from ivr.calls import CallHandler, Webhook
+from ivr.calls import STORE_RETRIES, CallHandler, Webhook
 from ivr.callstate import CallBusy, StoreUnavailable
 from webhooks.budget import Budget, OutOfTime
 from webhooks.security import twilio_signed
@@ -14,11 +14,9 @@ from webhooks.security import twilio_signed
 log = logging.getLogger("webhooks.voice")
 bp = Blueprint("voice", __name__)
 FINAL_STATUSES = {"completed", "busy", "failed", "no-answer", "canceled"}
-MAX_RETRIES = 4  # a turn asked for again this often is given up: the caller is helped instead
-# A call-state store that cannot be reached when a turn begins (nothing of the turn has run) is
-# waited out like a busy turn: each round is a second's pause plus the store's own 1 s timeout,
-# so about 10 s before the caller hears the fault line.
-STORE_RETRIES = 5
+# A turn asked for again this often is given up: the caller is helped instead. As many as a
+# store blip gets, since the lock a failed save could not release is still held after it.
+MAX_RETRIES = STORE_RETRIES
 
 
 def _twiml(body: str) -> Response:
@@ -80,8 +78,8 @@ def voice() -> Response:
         log.error("call %s: turn %s still not answered; caller helped", hook.call_sid, hook.turn)
         return _twiml(handler.fault(hook))
     except StoreUnavailable:
-        # Raised only before the turn ran (its own failures are answered inside): safe to ask
-        # for the same turn again.
+        # Raised before the turn ran, or after it ran when its state could not be saved
+        # (TurnNotSaved: replaying it is safe); its other failures are answered inside.
         if hook.retry < STORE_RETRIES:
             log.warning("call %s: call state out of reach; turn asked for again", hook.call_sid)
             return _twiml(handler.busy(hook))

@@ -191,6 +191,20 @@ def answer_readback(ctx, keys: str, pay: Callable[[], Outcome]) -> Outcome:
     return Go("main_menu", cancelled_lines(ctx))
 
 
+def confirmed_before(ctx) -> Outcome | None:
+    """The turn is asked for again after its state was lost (a store blip) with its input gone:
+    if it was this read-back's confirmation, the payment under its key started, and its truth
+    is told instead of the read-back again. None when there is no such payment."""
+    key = ctx.state.get("pay_key")
+    if key is None or ctx.payments.outcome(key) is None:
+        return None
+    log.warning("call %s: a confirmation's answer was lost; its payment told", ctx.call_sid)
+    ctx.erase_secrets()
+    ctx.state["processing"] = ctx.state.pop("pay_key")
+    ctx.state["holds"] = 0
+    return poll_payment(ctx)
+
+
 def _has_details(ctx) -> bool:
     needed = (
         ("card_number", "security_code")

@@ -154,7 +154,7 @@ def test_card_numbers_reach_no_database_log_or_store(line: Line, caplog) -> None
 @pytest.mark.parametrize(
     ("failure", "path"),
     [
-        (StoreUnavailable("redis down"), "/webhooks/voice?retry=5"),  # waited out ~10 s already
+        (StoreUnavailable("redis down"), "/webhooks/voice?retry=6"),  # waited out ~10 s already
         (RuntimeError("bug"), "/webhooks/voice"),
     ],
 )
@@ -180,29 +180,29 @@ def test_after_hours_a_failing_store_says_when_to_call_and_goodbye(make_line) ->
         raise StoreUnavailable("redis down")
 
     line.kv.acquire = broken  # type: ignore[method-assign]
-    root = twiml(signed_post(line, "/webhooks/voice?retry=5", CALL))
+    root = twiml(signed_post(line, "/webhooks/voice?retry=6", CALL))
     assert spoken(root).endswith("Please call back later. Goodbye.")
     assert [child.tag for child in root][-1] == "Hangup"
 
 
 def test_a_store_out_of_reach_is_waited_out_then_the_caller_is_helped(line: Line) -> None:
     """Redis refusing when a turn begins is a busy turn: a second's pause and the same turn
-    asked for again, five times (about 10 s), then the fault line."""
+    asked for again, six times (about 10 s), then the fault line."""
 
     def broken(*args, **kwargs):
         raise StoreUnavailable("redis: ConnectionError")
 
     line.kv.acquire = broken  # type: ignore[method-assign]
     path, answers = "/webhooks/voice", []
-    for _ in range(6):
+    for _ in range(7):
         root = twiml(signed_post(line, path, CALL))
         answers.append([child.tag for child in root])
         redirect = root.find("Redirect")
         if redirect is None:
             break
         path = redirect.text.replace("http://localhost", "")
-    assert answers[:5] == [["Pause", "Redirect"]] * 5
-    assert "retry=5" in path and "t=" not in path  # the first webhook, asked for again as such
+    assert answers[:6] == [["Pause", "Redirect"]] * 6
+    assert "retry=6" in path and "t=" not in path  # the first webhook, asked for again as such
     assert "our system is having a problem" in spoken(root)
 
 

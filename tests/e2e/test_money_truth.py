@@ -281,3 +281,24 @@ def test_a_charge_outlives_the_worker_that_started_it(make_line) -> None:
         hung.set()
         survivor.extensions["ivr"].core.close()
         engine.dispose()
+
+
+def test_a_save_lost_after_the_charge_is_waited_out_and_charges_once(line: Line) -> None:
+    """A store blip after the confirmation ran: the same turn is asked for again and replayed
+    (the payment under its key starts nothing new), and the call goes on without a fault."""
+    real_commit, failed = line.kv.commit, []
+
+    def blip_after_confirming(call_sid, held, state: bytes, secret):
+        if b'"step":"payment_result"' in state and len(failed) < 3:
+            failed.append(state)
+            raise StoreUnavailable("redis timed out")
+        return real_commit(call_sid, held, state, secret)
+
+    line.kv.commit = blip_after_confirming  # type: ignore[method-assign]
+    log = line.call(signed_in(ANA, ANA_DOB) + ["1", "1", "1"] + card() + ["1", "3", "hangup"])
+    assert len(failed) == 3
+    assert sum("retry=" in sent.url for sent in log.sent) == 3  # each lost save: asked again
+    assert log.spoken.count("Approved. Your confirmation number is") == 1
+    assert "our system is having a problem" not in log.spoken
+    assert line.statuses(ANA) == ["approved"]
+    assert_records_match_the_processor(line, ANA, log.spoken)
