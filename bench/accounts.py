@@ -56,10 +56,10 @@ def import_data(people: list[Member], today: date) -> dict[str, Any]:
     return {"subscribers": [_subscriber(member, month) for member in people]}
 
 
-def card_payment_script(member: Member, today: date) -> list[str]:
+def card_payment_script(member: Member, today: date, card: str = CARD) -> list[str]:
     """Keys for a full card payment from a number not on file: the caller keys the Subscriber
     ID. The same on the voice and the relay number."""
-    return ["1", member.subscriber_id, *_verify_and_pay(member, today)]  # English, the ID
+    return ["1", member.subscriber_id, *_verify_and_pay(member, today, card)]  # English, the ID
 
 
 def returning_member_script(member: Member, today: date) -> list[str]:
@@ -68,14 +68,14 @@ def returning_member_script(member: Member, today: date) -> list[str]:
     return ["1", "1", *_verify_and_pay(member, today)]  # English, use this account
 
 
-def _verify_and_pay(member: Member, today: date) -> list[str]:
+def _verify_and_pay(member: Member, today: date, card: str = CARD) -> list[str]:
     expiry = f"12{(today.year + 2) % 100:02d}"  # December, two years ahead: never expired
     return [
         member.born.strftime("%m%d%Y"),
         "1",  # main menu: make a payment (one payable plan: no plan choice)
         "1",  # the full balance
         "1",  # by card
-        f"{CARD}#",
+        f"{card}#",
         expiry,
         "123",  # the security code of a Visa card: 3 digits
         "02110",

@@ -14,6 +14,7 @@ from bench import AUTH_TOKEN, BenchError
 from bench.accounts import APPROVED, Member, card_payment_script, returning_member_script
 from devtools.phone import CallLog, HttpTransport, Ignored, Phone, TimedOut, TransportError
 from devtools.phone.device import DEFAULT_TO, STATUS_PATH
+from payments.domain.values import ATTESTED
 
 STRANGER = "+16175559999"  # a caller ID on no member's file: the caller keys the Subscriber ID
 REQUEST_TIMEOUT = 10.0
@@ -71,13 +72,20 @@ def pay_by_card(
     """One full card payment; BenchError with the transcript unless it was approved, or if the
     script did not fit what the line asked (a Gather timed out, keys or speech went unheard).
 
-    A returning member calls from the phone on file and takes the account the line found;
+    A returning member calls from the phone on file, fully attested (StirVerstat), and takes
+    the account the line found;
     otherwise the call comes from STRANGER and the caller keys the Subscriber ID. No answer
     delay: the call's duration is the line's doing alone (see `bench.caller`).
     """
     caller = member.phone if returning else STRANGER
     script = (returning_member_script if returning else card_payment_script)(member, today)
-    phone = Phone(TimedTransport(base_url, timings), AUTH_TOKEN, from_number=caller, to_number=to)
+    phone = Phone(
+        TimedTransport(base_url, timings),
+        AUTH_TOKEN,
+        from_number=caller,
+        to_number=to,
+        stir_verstat=ATTESTED if returning else None,  # the phone on file, as carriers attest it
+    )
     log = phone.call(script)
     misfits = [str(event) for event in log.events if _misfit(event)]
     if log.errors or APPROVED not in log.spoken or misfits:

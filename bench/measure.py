@@ -13,6 +13,7 @@ from bench import CONCURRENCY, RELAY_NUMBER
 from bench.accounts import Member
 from bench.caller import CallerTime, caller_time
 from bench.cpu import tree_cpu_seconds
+from bench.crowd import CROWD, Crowd, slow_crowd
 from bench.load import Timings, pay_by_card, run_all, run_bare, run_calls
 from bench.servers import Server
 from devtools.phone.device import DEFAULT_TO
@@ -33,6 +34,7 @@ class Figures:
     bare_cpu: float
     voice: CallerTime
     relay: CallerTime
+    crowd: Crowd | None = None
 
     @property
     def real_requests(self) -> int:
@@ -40,11 +42,11 @@ class Figures:
 
 
 def members_needed(calls: int) -> int:
-    return calls + WARM_UP_CALLS + TIMED_CALLS
+    return calls + WARM_UP_CALLS + TIMED_CALLS + CROWD
 
 
 def measure(real: Server, bare: Server, people: list[Member], today: date) -> Figures:
-    warm_up, (voice_member, relay_member), calls = _split(people)
+    warm_up, (voice_member, relay_member), calls = _split(people[:-CROWD])
     run_all(lambda m: pay_by_card(real.base_url, m, today, Timings()), warm_up, CONCURRENCY)
     voice = _timed_call(real, voice_member, today, DEFAULT_TO)
     relay = _timed_call(real, relay_member, today, RELAY_NUMBER)
@@ -55,6 +57,7 @@ def measure(real: Server, bare: Server, people: list[Member], today: date) -> Fi
     bare_cpu, bare_timings = _cpu_during(
         bare.pid, lambda: run_bare(bare.base_url, timings.requests, CONCURRENCY)
     )
+    crowd = slow_crowd(real.base_url, people[-CROWD:], today)  # after the CPU figures
     return Figures(
         calls=len(calls),
         webhooks=timings.webhooks,
@@ -64,6 +67,7 @@ def measure(real: Server, bare: Server, people: list[Member], today: date) -> Fi
         bare_cpu=bare_cpu,
         voice=voice,
         relay=relay,
+        crowd=crowd,
     )
 
 
