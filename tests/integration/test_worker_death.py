@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import threading
+import time
 from datetime import date
 from pathlib import Path
 
@@ -96,5 +97,60 @@ def test_killing_every_web_worker_mid_charge_leaves_no_caller_unheard(
         oracle.check_call(log.call_sid, log.spoken)
     payments = oracle.payments().values()
     assert sorted(p.status for p in payments) == ["approved"] * CALLERS  # nothing left pending
+    oracle.check_books()
+    engine.dispose()
+
+
+def test_redis_emptied_while_a_caller_holds_tells_the_payment_then_its_result(
+    fresh_postgres_url: str, own_redis, tmp_path: Path
+) -> None:
+    """Redis restarted empty (FLUSHALL) while the caller holds for a 20 s charge: the next
+    webhook reads the call's payments by CallSid first ("still being processed"), and the
+    result is told later in the same call; never "Nothing is due" while it is pending."""
+    import redis
+
+    redis_url, _ = own_redis
+    upgrade_database(fresh_postgres_url)
+    engine = make_engine(fresh_postgres_url)
+    import_accounts(make_uow_factory(engine), demo_accounts(date.today()))
+    port = free_port()
+    env = {
+        "DATABASE_URL": fresh_postgres_url,
+        "REDIS_URL": redis_url,
+        "TWILIO_AUTH_TOKEN": TOKEN,
+        "BANK_DATA_KEY": Fernet.generate_key().decode(),
+        "AGENT_HOURS": "always",
+        "LOG_LEVEL": "WARNING",
+    }
+    server = start("ivr", real_command(port), port, env, tmp_path)
+    store = redis.Redis.from_url(redis_url)
+    told = "is still being processed. We will tell you its result in this call."
+    try:
+        wait_until_answering(server, "/healthz", need_ok=True)
+        script = signed_in(ANA, ANA_DOB) + ["1", "1", "1"] + card(SLOW_CARD) + ["1"]
+        answers = Caller(script + signed_in(ANA, ANA_DOB) + ["3", "hangup"])
+
+        def on_event(event: object) -> None:
+            text = getattr(event, "text", "")
+            if text == HOLDING:
+                store.flushall()  # every call's state gone, as after a restart
+            if text.endswith(told):
+                time.sleep(22)  # the caller listens on while the processor takes its 20 s
+            answers.on_event(event)
+
+        phone = Phone(HttpTransport(server.base_url), TOKEN, from_number="+16175550042")
+        log = phone.call(answers, on_event=on_event)
+    finally:
+        stop(server)
+        store.close()
+    spoken = log.spoken
+    assert not log.errors, log.errors
+    first = spoken.index(told)
+    assert first < spoken.index("Sorry, your session timed out")
+    news = "An update: your payment of forty-five dollars to your health plan has been approved."
+    assert first < spoken.index(news)
+    assert "Nothing is due" not in spoken[: spoken.index(news)]
+    oracle = MoneyOracle(engine)
+    oracle.check_call(log.call_sid, spoken)
     oracle.check_books()
     engine.dispose()
