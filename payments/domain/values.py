@@ -83,11 +83,12 @@ class Caller:
     number: str | None = None
     attested: bool = False
     agent: str | None = None
+    second_check: bool = False  # a representative's second check: counted apart from dates
 
     @property
     def key(self) -> str:
         if self.agent is not None:
-            return f"agent:{self.agent}"
+            return f"agent:{self.agent}" + ("/second" if self.second_check else "")
         if self.number is None:
             return ANONYMOUS
         return f"{self.number}/A" if self.attested else self.number

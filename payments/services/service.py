@@ -113,14 +113,9 @@ class PaymentService:
             conn = uow.connection
             latest = accounts.recent_payments(conn, subscriber_id, 1)
             last_paid = latest[0].amount if latest else None
+            checker = Caller(agent=agent, second_check=True)  # its own count: not the dates'
             verdict = verification.second_check(
-                conn,
-                subscriber_id,
-                zip_code,
-                last_payment,
-                last_paid,
-                Caller(agent=agent),
-                self._now(),
+                conn, subscriber_id, zip_code, last_payment, last_paid, checker, self._now()
             )
             uow.commit()
         return verdict

@@ -194,6 +194,34 @@ def test_an_agent_verifies_a_caller_until_the_session_ends(page: Page, served) -
     expect(page.get_by_label("Password")).to_be_visible()
 
 
+def test_a_locked_member_is_verified_by_a_second_check(page: Page, served) -> None:
+    from datetime import date
+
+    from payments.domain.values import Caller as Checker
+
+    line, _ = served
+    for day in range(1, 6):  # this agent's own five failures lock them out for Ana
+        line.payments.verify(ANA, date(1999, 1, day), Checker(agent=AGENT))
+    Caller(line).press("1", "0")
+    log_in(page)
+    page.get_by_role("button", name=f"Select the call from {CALLER}").click()
+    page.locator("#verify-subscriber").fill(ANA)
+    page.get_by_label("Date of birth").fill("1980-04-17")
+    page.get_by_role("button", name="Verify").click()
+    expect(page.locator("#verify-result")).to_contain_text("A second check can verify the caller.")
+    page.get_by_label("Date of birth").fill("")
+    assert page.locator("#verify-dob").input_value() == ""
+    page.get_by_text("Second check, for a member").click()
+    page.get_by_label("ZIP code").fill("02110")
+    paid = line.payments.recent_payments(ANA, 1)
+    page.get_by_label("Amount of the last payment").fill(str(paid[0].amount) if paid else "")
+    page.get_by_role("button", name="Verify").click()
+    expect(page.locator("#verify-result")).to_have_text(
+        "Verified: the caller is subscriber 100000000001."
+    )
+    expect(page.locator("#member-name")).to_have_text("Ana Silva, subscriber 100000000001")
+
+
 def test_a_console_left_alone_logs_itself_out(page: Page, served) -> None:
     line, _ = served
     page.clock.install()

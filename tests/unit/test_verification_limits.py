@@ -203,7 +203,7 @@ def test_a_wrong_second_check_counts_as_a_failure_of_the_agent(service, db, zip_
     assert verdict.result is VerifyResult.MISMATCH
     with db() as uow:
         keys = list(uow.session.scalars(select(VerificationFailure.caller)))
-    assert keys == ["agent:agent7"]
+    assert keys == ["agent:agent7/second"]  # counted apart from the agent's dates of birth
 
 
 def test_a_second_check_for_a_member_who_never_paid_names_no_amount(service):

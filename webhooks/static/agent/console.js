@@ -268,12 +268,20 @@
     if (!call) return setText("verify-error", "The call has ended.");
     const subscriber = $("verify-subscriber").value.trim();
     const born = $("verify-dob").value;
-    const controls = { subscriber_id: "verify-subscriber", date_of_birth: "verify-dob" };
+    const zip = $("verify-zip").value.trim();
+    const last = $("verify-last").value.trim();
+    const controls = { subscriber_id: "verify-subscriber", date_of_birth: "verify-dob",
+      zip: "verify-zip", last_payment_amount: "verify-last" };
     if (!/^\d{12}$/.test(subscriber)) return showError({ field: "subscriber_id", message: "a Subscriber ID is 12 digits" }, controls);
-    if (!born) return showError({ field: "date_of_birth", message: "enter the date of birth" }, controls);
+    const second = !born && zip !== "";
+    if (!born && !second) return showError({ field: "date_of_birth", message: "enter the date of birth (or a second check)" }, controls);
+    if (second && !/^\d{5}$/.test(zip)) return showError({ field: "zip", message: "a ZIP code is 5 digits" }, controls);
+    if (second && last && !/^\d{1,7}\.\d{2}$/.test(last)) return showError({ field: "last_payment_amount", message: "dollars and cents, for example 45.00" }, controls);
+    const body = second
+      ? { subscriber_id: subscriber, zip, last_payment_amount: last || null }
+      : { subscriber_id: subscriber, date_of_birth: born };
     try {
-      const verdict = await api("POST", `/calls/${encodeURIComponent(call.call_sid)}/verification`,
-        { subscriber_id: subscriber, date_of_birth: born });
+      const verdict = await api("POST", `/calls/${encodeURIComponent(call.call_sid)}/verification`, body);
       setText("verify-result", verdictWords(verdict, subscriber));
       if (verdict.result === "ok") {
         form.reset();
@@ -288,9 +296,9 @@
   function verdictWords(verdict, subscriber) {
     if (verdict.result === "ok") return `Verified: the caller is subscriber ${subscriber}.`;
     if (verdict.result === "locked") {
-      return `Locked: too many failed attempts. Verification is locked until ${moment(verdict.locked_until)}.`;
+      return `Locked: too many failed attempts. Verification is locked until ${moment(verdict.locked_until)}. A second check can verify the caller.`;
     }
-    return "Does not match: that date of birth is not the one on file for this Subscriber ID. The caller is not verified.";
+    return "Does not match: those details are not the ones on file for this Subscriber ID. The caller is not verified.";
   }
 
   // ---- the member ---------------------------------------------------------------------------
