@@ -165,6 +165,11 @@ def _retry(ctx: CallContext, retry: Retry) -> Turn:
     if fails[ctx.step] >= MAX_FAILURES and ctx.step != "offer_agent":
         ctx.state["resume"] = ctx.step
         return _follow(ctx, Go("offer_agent", retry.said))
+    if fails[ctx.step] >= MAX_FAILURES:  # wrong keys at the offer itself: the call must end
+        if ctx.services.hours.is_open(ctx.now()):
+            return _follow(ctx, Transfer(retry.said))
+        ending = goodbye_lines(ctx, opening=_opening(ctx), why="goodbye.wrong_keys")
+        return Turn(retry.said + ending, Hangup())
     return Turn(retry.said, _ask(ctx))
 
 

@@ -152,12 +152,14 @@ def call_payments(ctx) -> list[CallPayment]:
     return ctx.payments.payments_of_call(ctx.call_sid)
 
 
-def goodbye_lines(ctx, opening: Opening | None = None) -> tuple[Line, ...]:
-    """The call ends on the caller's silence: what it did with money, when representatives
-    can be reached (`opening`, when they are closed), then goodbye."""
+def goodbye_lines(
+    ctx, opening: Opening | None = None, why: str = "goodbye.silence"
+) -> tuple[Line, ...]:
+    """The call ends (on the caller's silence, or `why`): what it did with money, when
+    representatives can be reached (`opening`, when they are closed), then goodbye."""
     money = recap(call_payments(ctx), "recap.nothing")
     hours = (line("agent.closed", opening=opening),) if opening is not None else ()
-    return (line("goodbye.silence"), *money, *hours, line("goodbye.bye"))
+    return (line(why), *money, *hours, line("goodbye.bye"))
 
 
 def cancelled_lines(ctx) -> tuple[Line, ...]:

@@ -6,6 +6,7 @@ An entry is a string, or a table with a `voice` wording and a shorter `relay` wo
 
 from __future__ import annotations
 
+import re
 import tomllib
 import unicodedata
 from collections.abc import Mapping
@@ -45,6 +46,9 @@ def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Entry]:
     return entries
 
 
+_ONE_STOP = re.compile(r"\b([ap]\.m\.)\.")
+
+
 class Catalog:
     def __init__(self, entries: Mapping[str, Mapping[str, Entry]], hours: BusinessHours) -> None:
         self._entries = entries
@@ -74,7 +78,8 @@ class Catalog:
             name: self._word(value, lang, relay, today) for name, value in line.params.items()
         }
         # {hours}, in any prompt: when representatives answer (AGENT_HOURS).
-        return template.format(**{"hours": self._hours.say(lang), **values})
+        said = template.format(**{"hours": self._hours.say(lang), **values})
+        return _ONE_STOP.sub(r"\1", said)  # "at eight a.m." ends the sentence: one full stop
 
     def _word(self, value: Any, lang: str, relay: bool, today: date | None) -> str:
         match value:

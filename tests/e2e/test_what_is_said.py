@@ -142,3 +142,20 @@ def test_a_caller_who_keyed_the_id_keeps_the_language_chosen(line) -> None:
     log = line.call(signed_in(LUIS, LUIS_DOB, "1") + ["hangup"])
     assert "Continuaremos" not in log.spoken
     assert "four hundred twelve dollars and fifty cents is due" in log.spoken
+
+
+def test_wrong_keys_at_the_after_hours_offer_end_the_call_truthfully(make_line) -> None:
+    """Out of hours, 0 and then wrong keys at "To try again, press 1": after three, the call
+    ends with what it did with money and when to call back, never a loop; "a.m." once."""
+    from datetime import datetime
+
+    from tests.e2e.conftest import EASTERN
+
+    line = make_line(datetime(2026, 11, 18, 21, 0, tzinfo=EASTERN))
+    log = line.call(["1", "0", *["5#"] * 3, *["5"] * 10])  # 3 bad IDs bring the offer
+    assert log.ended_by == "server-hangup"
+    assert log.spoken.count("Sorry, that is not one of the choices.") == 3
+    assert "We could not understand your choices, so we will end this call." in log.spoken
+    assert "Nothing has been charged." in log.spoken
+    assert "Please call back tomorrow at eight a.m." in log.spoken
+    assert "a.m.." not in log.spoken and len(log.sent) < 14
