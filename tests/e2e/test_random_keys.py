@@ -65,3 +65,42 @@ def test_random_keys_give_valid_twiml_and_never_charge_unconfirmed(line: Line, k
         root = twiml(signed_post(line, f"/webhooks/voice{query}", params))
         if _payments(line) > before:
             assert step in CONFIRMING_STEPS and key == "1", (step, key)
+
+
+WRONG = ["9", "", "#", "77", "8"]  # no menu's choice and no value's shape: never progress
+MOST_WEBHOOKS_WITHOUT_PROGRESS = 60
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    prefix=st.lists(st.sampled_from(VOCABULARY), max_size=12),
+    wrong=st.lists(st.sampled_from(WRONG), min_size=1, max_size=8),
+    after_hours=st.booleans(),
+)
+def test_every_prompt_ends_for_a_caller_who_never_answers_right(
+    make_line, prefix, wrong, after_hours
+) -> None:
+    """Wherever the call is, a caller who from then on only keys wrong answers or says nothing
+    reaches an end (a goodbye or a representative) within 60 webhooks."""
+    from datetime import datetime
+
+    from tests.e2e.conftest import EASTERN
+
+    when = datetime(2026, 11, 18, 21 if after_hours else 10, 0, tzinfo=EASTERN)
+    line = make_line(when)
+    sid = f"CA{next(_call_numbers):032d}"
+    call = {"CallSid": sid, "From": STRANGER, "To": "+18776236765", "CallStatus": "in-progress"}
+    root = twiml(signed_post(line, "/webhooks/voice", call))
+    answers = itertools.chain(prefix, itertools.cycle(wrong))
+    turn = 0
+    for turn, key in enumerate(answers, start=1):
+        if root.find("Gather") is None and root.find("Redirect") is None:
+            break  # hung up or transferred
+        if turn > len(prefix) + MOST_WEBHOOKS_WITHOUT_PROGRESS:
+            raise AssertionError(f"still asking after {turn} webhooks: {prefix} then {wrong}")
+        query = f"?t={turn}" + ("&silence=1" if key == "" else "")
+        params = call if key == "" else {**call, "Digits": key}
+        root = twiml(signed_post(line, f"/webhooks/voice{query}", params))
+    assert turn <= len(prefix) + MOST_WEBHOOKS_WITHOUT_PROGRESS + 1
