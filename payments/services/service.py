@@ -177,12 +177,14 @@ class PaymentService:
         answered_here = self._charger.wait(key, wait)
         if answered_here is not None:
             return answered_here  # the truth even when the database has not caught up yet
-        self._take_over_if_lapsed(key)
+        recorded = self._recorded(key)
+        if recorded is not None and not recorded.status.answered:
+            self._take_over_if_lapsed(key)
         while True:
-            recorded = self._recorded(key)
             if recorded is None or recorded.status.answered or time.monotonic() >= deadline:
                 return recorded
             time.sleep(POLL_SECONDS)
+            recorded = self._recorded(key)
 
     def submit_payment(self, request: PaymentRequest, wait: float = 60.0) -> PaymentOutcome:
         """Start a payment and wait for its outcome; PaymentInProgress if still unanswered."""
