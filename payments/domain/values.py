@@ -94,6 +94,12 @@ class Caller:
         return f"{self.number}/A" if self.attested else self.number
 
     @property
+    def withheld(self) -> bool:
+        """A caller whose number is withheld or unparseable: every failure spends the one
+        budget they share."""
+        return self.agent is None and self.number is None
+
+    @property
     def budget(self) -> str | None:
         """Whose budget of guesses a failure spends: the number, the anonymous one, or none
         for a representative."""

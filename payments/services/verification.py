@@ -48,14 +48,15 @@ SUBSCRIBER_ID_LENGTH = 12
 class SubscriberFacts:
     known: bool  # a member has this Subscriber ID
     date_of_birth: date | None
-    failures: list[
-        tuple[datetime, str]
-    ]  # (when, caller key), recent enough to matter, oldest first
+    # (when, caller key), recent enough to matter, oldest first
+    failures: list[tuple[datetime, str]]
+
+    def failures_of(self, caller: Caller) -> list[datetime]:
+        return [at for at, key in self.failures if key == caller.key]
 
     def locked_until(self, caller: Caller, now: datetime) -> datetime | None:
         """Until when `caller` is refused for this ID, if they are now."""
-        mine = [at for at, key in self.failures if key == caller.key]
-        return limits.locked_until(mine, now)
+        return limits.locked_until(self.failures_of(caller), now)
 
     def slowed_until(self, now: datetime) -> datetime | None:
         return limits.slowed_until([at for at, _ in self.failures], now)
@@ -118,14 +119,14 @@ def _guesses(conn: Connection, caller: Caller, now: datetime) -> int | None:
     budget = caller.budget
     if budget is None:
         return None
-    since = now - limits.budget_window(caller.number is None)
+    since = now - limits.budget_window(caller.withheld)
     return conn.scalar(_GUESSES_SINCE, {"caller": budget, "since": since}) or 0
 
 
 def caller_blocked(conn: Connection, caller: Caller, now: datetime) -> bool:
     """Whether the caller's budget of guesses is spent (only a representative can help)."""
     guesses = _guesses(conn, caller, now)
-    return guesses is not None and limits.caller_blocked(guesses, caller.number is None)
+    return guesses is not None and limits.caller_blocked(guesses, caller.withheld)
 
 
 def _owner(conn: Connection, subscriber_id: str, caller: Caller) -> bool:
@@ -179,7 +180,9 @@ def _refusal(
     return facts
 
 
-def _refused(conn: Connection, now: datetime, subscriber_id: str, caller: Caller, action: str):
+def _refused(
+    conn: Connection, now: datetime, subscriber_id: str, caller: Caller, action: str
+) -> None:
     audit.record(conn, now, _actor(caller), action, subscriber_id, caller=caller.key)
 
 
@@ -191,10 +194,9 @@ def _record_failure(
     conn: Connection, subscriber_id: str, facts: SubscriberFacts, caller: Caller, now: datetime
 ) -> Verification:
     conn.execute(_RECORD_FAILURE, {"subscriber_id": subscriber_id, "caller": caller.key, "at": now})
-    if caller.budget is not None and (caller.number is None or not facts.known):
+    if caller.budget is not None and (caller.withheld or not facts.known):
         conn.execute(_RECORD_GUESS, {"caller": caller.budget, "at": now})
-    mine = [at for at, key in facts.failures if key == caller.key]
-    locked = limits.locked_until([*mine, now], now)
+    locked = limits.locked_until([*facts.failures_of(caller), now], now)
     audit.record(
         conn,
         now,
