@@ -102,7 +102,7 @@ def methods_term(ctx) -> Term:
 
 def late_news(outcome: PaymentOutcome) -> tuple[Line, ...]:
     """A payment the caller was told is still being processed, now answered."""
-    about = {"amount": Money(outcome.amount), "kind": Term(f"kind.{outcome.plan_kind}")}
+    about = _about(outcome.amount, outcome.plan_kind)
     if outcome.charged:
         confirmation = Chars(outcome.confirmation)
         return (
@@ -112,12 +112,17 @@ def late_news(outcome: PaymentOutcome) -> tuple[Line, ...]:
     return (line("news.not_charged", **about),)
 
 
+def _about(amount: Decimal, kind: str) -> dict[str, Money | Term]:
+    """The words naming a payment: its amount and its plan's kind."""
+    return {"amount": Money(amount), "kind": Term(f"kind.{kind}")}
+
+
 def recap(payments: list[CallPayment], nothing_line: str | None) -> tuple[Line, ...]:
     """Each payment of the call that took money or is still being processed, by amount and plan;
     `nothing_line` when there is none (None: say nothing then)."""
     lines: tuple[Line, ...] = ()
     for payment in payments:
-        about = {"amount": Money(payment.amount), "kind": Term(f"kind.{payment.plan_kind}")}
+        about = _about(payment.amount, payment.plan_kind)
         if payment.status.charged:
             lines += (line("recap.went_through", **about),)
         elif payment.status is PaymentStatus.PENDING:
@@ -132,7 +137,7 @@ def recovered_lines(ctx) -> tuple[Line, ...]:
     still being processed is watched (`untold`), so its result is told later in the call."""
     lines: tuple[Line, ...] = ()
     for payment in call_payments(ctx):
-        about = {"amount": Money(payment.amount), "kind": Term(f"kind.{payment.plan_kind}")}
+        about = _about(payment.amount, payment.plan_kind)
         if payment.status.charged:
             confirmation = Chars(payment.confirmation)
             lines += (

@@ -170,19 +170,16 @@ def _limit_reached(ctx, scope: str, said: tuple[Line, ...] = ()) -> Outcome:
 def answer_readback(ctx, keys: str, pay: Callable[[], Outcome]) -> Outcome:
     """The answers to a payment read-back: 1 pays, 2 changes the method, 3 cancels.
 
-    A read-back whose key already holds a payment was confirmed by an earlier webhook whose
-    answer the caller never heard (it failed or timed out): its truth is told instead.
+    A read-back whose key already holds a payment is told instead (`confirmed_before`).
     """
     if keys == "1":
         return pay()
     if keys not in {"2", "3"}:
         return Retry((line("error.choice"),))
     ctx.erase_secrets()
-    confirmed = ctx.payments.outcome(ctx.state["pay_key"]) if "pay_key" in ctx.state else None
+    confirmed = confirmed_before(ctx)
     if confirmed is not None:
-        log.warning("call %s: a read-back answered after its payment started", ctx.call_sid)
-        ctx.state["processing"] = ctx.state.pop("pay_key")
-        return poll_payment(ctx)
+        return confirmed
     ctx.state.pop("pay_key", None)
     if ctx.state.get("capture"):  # the agent chose the method: changing or cancelling ends it
         return agent_capture.back_to_agent(ctx)
@@ -192,13 +189,13 @@ def answer_readback(ctx, keys: str, pay: Callable[[], Outcome]) -> Outcome:
 
 
 def confirmed_before(ctx) -> Outcome | None:
-    """The turn is asked for again after its state was lost (a store blip) with its input gone:
-    if it was this read-back's confirmation, the payment under its key started, and its truth
-    is told instead of the read-back again. None when there is no such payment."""
+    """The read-back was confirmed by an earlier webhook whose answer the caller never heard (it
+    failed, timed out, or its state was lost in a store blip): the payment under its key
+    started, and its truth is told instead of the read-back again. None when there is none."""
     key = ctx.state.get("pay_key")
     if key is None or ctx.payments.outcome(key) is None:
         return None
-    log.warning("call %s: a confirmation's answer was lost; its payment told", ctx.call_sid)
+    log.warning("call %s: a read-back answered after its payment started", ctx.call_sid)
     ctx.erase_secrets()
     ctx.state["processing"] = ctx.state.pop("pay_key")
     ctx.state["holds"] = 0
