@@ -71,12 +71,12 @@ def verify(call_sid: str):
         raise ApiError(404, "not_found", "no such call with representatives")
     body = json_object()
     subscriber_id = subscriber(text(body, "subscriber_id"), "subscriber_id")
-    if not directory().claim(call_sid, g.agent):
-        agents().record(g.agent, "agent.verify_refused", call_sid, reason="another_agent")
-        raise ApiError(409, "another_agent", "another representative has this call")
     if call.verified and call.subscriber_id != subscriber_id:
         agents().record(g.agent, "agent.verify_refused", call_sid, reason="already_verified")
         raise ApiError(409, "already_verified", "this call is verified as another member")
+    if not directory().claim(call_sid, g.agent):
+        agents().record(g.agent, "agent.verify_refused", call_sid, reason="another_agent")
+        raise ApiError(409, "another_agent", "another representative has this call")
     if "date_of_birth" in body or "zip" not in body:
         born = iso_date(body, "date_of_birth")
         verdict = agents().verify_member(g.agent, call_sid, subscriber_id, born)
