@@ -10,13 +10,16 @@ import signal
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
+from sqlalchemy import Engine
 
-from bench.servers import free_port, real_command, start, stop, wait_until_answering
+from bench.servers import Server, free_port, real_command, start, stop, wait_until_answering
 from devtools.phone import CallLog, HttpTransport, Phone
 from payments.gateways.sandbox import SLOW_CARD
 from payments.operations.demo import demo_accounts
@@ -39,9 +42,17 @@ def workers_of(master: int) -> list[int]:
     return [int(pid) for pid in found.stdout.split()]
 
 
-def test_killing_every_web_worker_mid_charge_leaves_no_caller_unheard(
-    fresh_postgres_url: str, own_redis, tmp_path: Path
-) -> None:
+@dataclass
+class RealLine:
+    server: Server
+    engine: Engine
+    redis_url: str
+
+
+@pytest.fixture()
+def real_line(fresh_postgres_url: str, own_redis, tmp_path: Path) -> Iterator[RealLine]:
+    """`ivr serve` (2 workers) on a PostgreSQL database of its own holding the demo members,
+    and a Redis of its own; answering, then stopped (SIGTERM) at the end."""
     redis_url, _ = own_redis
     upgrade_database(fresh_postgres_url)
     engine = make_engine(fresh_postgres_url)
@@ -56,10 +67,19 @@ def test_killing_every_web_worker_mid_charge_leaves_no_caller_unheard(
         "LOG_LEVEL": "WARNING",
     }
     server = start("ivr", real_command(port), port, env, tmp_path)
+    try:
+        wait_until_answering(server, "/healthz", need_ok=True)
+        yield RealLine(server, engine, redis_url)
+    finally:
+        stop(server)
+        engine.dispose()
+
+
+def test_killing_every_web_worker_mid_charge_leaves_no_caller_unheard(real_line) -> None:
+    server, engine = real_line.server, real_line.engine
     logs: list[CallLog] = []
     holding = threading.Semaphore(0)
     try:
-        wait_until_answering(server, "/healthz", need_ok=True)
 
         def caller(index: int) -> None:
             script = signed_in(ANA, ANA_DOB) + ["1", "1", "2", f"{index + 1}*00#", "1"]
@@ -98,35 +118,20 @@ def test_killing_every_web_worker_mid_charge_leaves_no_caller_unheard(
     payments = oracle.payments().values()
     assert sorted(p.status for p in payments) == ["approved"] * CALLERS  # nothing left pending
     oracle.check_books()
-    engine.dispose()
 
 
 def test_redis_emptied_while_a_caller_holds_tells_the_payment_then_its_result(
-    fresh_postgres_url: str, own_redis, tmp_path: Path
+    real_line,
 ) -> None:
     """Redis restarted empty (FLUSHALL) while the caller holds for a 20 s charge: the next
     webhook reads the call's payments by CallSid first ("still being processed"), and the
     result is told later in the same call; never "Nothing is due" while it is pending."""
     import redis
 
-    redis_url, _ = own_redis
-    upgrade_database(fresh_postgres_url)
-    engine = make_engine(fresh_postgres_url)
-    import_accounts(make_uow_factory(engine), demo_accounts(date.today()))
-    port = free_port()
-    env = {
-        "DATABASE_URL": fresh_postgres_url,
-        "REDIS_URL": redis_url,
-        "TWILIO_AUTH_TOKEN": TOKEN,
-        "BANK_DATA_KEY": Fernet.generate_key().decode(),
-        "AGENT_HOURS": "always",
-        "LOG_LEVEL": "WARNING",
-    }
-    server = start("ivr", real_command(port), port, env, tmp_path)
-    store = redis.Redis.from_url(redis_url)
+    server = real_line.server
+    store = redis.Redis.from_url(real_line.redis_url)
     told = "is still being processed. We will tell you its result in this call."
     try:
-        wait_until_answering(server, "/healthz", need_ok=True)
         script = signed_in(ANA, ANA_DOB) + ["1", "1", "1"] + card(SLOW_CARD) + ["1"]
         answers = Caller(script + signed_in(ANA, ANA_DOB) + ["3", "hangup"])
 
@@ -150,7 +155,6 @@ def test_redis_emptied_while_a_caller_holds_tells_the_payment_then_its_result(
     news = "An update: your payment of forty-five dollars to your health plan has been approved."
     assert first < spoken.index(news)
     assert "Nothing is due" not in spoken[: spoken.index(news)]
-    oracle = MoneyOracle(engine)
+    oracle = MoneyOracle(real_line.engine)
     oracle.check_call(log.call_sid, spoken)
     oracle.check_books()
-    engine.dispose()
