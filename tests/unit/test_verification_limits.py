@@ -128,6 +128,16 @@ def test_strangers_spoofing_the_members_phone_never_refuse_the_attested_owner(se
     assert service.verify(ANA, ANA_BORN, attested_stranger).result is VerifyResult.SLOWED
 
 
+def test_the_members_number_unattested_waits_like_a_strangers(service) -> None:
+    """Only the attested phone on file skips the account's wait: the same number without the
+    attestation (anyone can put it in a caller ID) waits like any stranger."""
+    for i in range(5):
+        service.verify(ANA, WRONG, stranger(i))
+    assert service.verify(ANA, ANA_BORN, Caller(ANA_PHONE)).result is VerifyResult.SLOWED
+    owner = Caller(ANA_PHONE, attested=True)
+    assert service.verify(ANA, ANA_BORN, owner).result is VerifyResult.OK
+
+
 def test_ten_unknown_ids_from_a_number_leave_it_only_a_representative(service, db, clock):
     assert not service.caller_blocked(PHONE)
     for i in range(10):
