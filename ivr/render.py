@@ -10,13 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from twilio.twiml.voice_response import Dial, VoiceResponse
-
 from ivr.config import Settings
 from ivr.engine import Turn
 from ivr.flows.base import Ask, Hangup, Hold, Input, Line, Transfer
 from ivr.prompts import Catalog
 from ivr.spoken_digits import DIGIT_HINTS
+from ivr.twiml import escape_text, response, say, verb
 
 VOICES = {"en": ("Polly.Joanna", "en-US"), "es": ("Polly.Lupe", "es-US")}
 RELAY_SILENCE_EXTRA = 15  # seconds added per consecutive silence: a warning and more time
@@ -64,37 +63,35 @@ class Renderer:
         return " ".join(spoken.text for spoken in self.words(lines, lang, relay, today))
 
     def render(self, turn: Turn, how: Rendering) -> str:
-        response = VoiceResponse()
         said = self.words(turn.said, how.lang, how.relay, how.today)
         then = turn.then
         if isinstance(then, Ask):
             first = self.words(then.heard_first, how.lang, how.relay, how.today)
             asked = self.words(then.lines, how.lang, how.relay, how.today)
+            verbs = []
             if first:  # heard to the end: no key counts until the question itself
-                self._say(response, said + first)
+                verbs = _says(said + first)
                 said = []
-            self._gather(response, said + asked, then, how)
+            verbs += self._gather(said + asked, then, how)
         elif isinstance(then, Transfer):
-            self._say(response, said)
-            self._connect(response, how)
+            verbs = [*_says(said), self._connect(how)]
         elif isinstance(then, Hold):
-            self._say(response, said)
-            response.pause(length=HOLD_PAUSE)
-            response.redirect(f"{self.path}?t={how.turn_no}&hold=1", method="POST")
+            verbs = [
+                *_says(said),
+                verb("Pause", {"length": HOLD_PAUSE}),
+                _redirect(f"{self.path}?t={how.turn_no}&hold=1"),
+            ]
         else:
             assert isinstance(then, Hangup)
-            self._say(response, said)
-            response.hangup()
-        return str(response)
+            verbs = [*_says(said), verb("Hangup")]
+        return response(verbs)
 
     def busy(self, turn_no: int | None, retry: int) -> str:
         """A moment's quiet, then the same turn asked for again (its answer is stored then);
         the call's first webhook (no turn yet) is asked for again as the first."""
-        response = VoiceResponse()
-        response.pause(length=BUSY_PAUSE)
         turn = f"t={turn_no}&" if turn_no is not None else ""
-        response.redirect(f"{self.path}?{turn}retry={retry}", method="POST")
-        return str(response)
+        pause = verb("Pause", {"length": BUSY_PAUSE})
+        return response([pause, _redirect(f"{self.path}?{turn}retry={retry}")])
 
     def timeout(self, how: Rendering) -> int:
         if not how.relay:
@@ -103,60 +100,52 @@ class Renderer:
         cap = max(RELAY_TIMEOUT_CAP, self.settings.relay_timeout)
         return min(self.settings.relay_timeout + extra, cap)
 
-    def _gather(
-        self, response: VoiceResponse, texts: list[Spoken], ask: Ask, how: Rendering
-    ) -> None:
+    def _gather(self, texts: list[Spoken], ask: Ask, how: Rendering) -> list[str]:
         _, language = VOICES[how.lang]
-        options: dict[str, object] = {
+        options: dict[str, str | int | bool] = {
             "action": f"{self.path}?t={how.turn_no}",
             "method": "POST",
             "timeout": self.timeout(how),
-            "finish_on_key": "#",
+            "finishOnKey": "#",
             # Post even with nothing keyed: a lone '#' (FinishedOnKey) is an answer, not silence.
-            "action_on_empty_result": True,
+            "actionOnEmptyResult": True,
         }
         if ask.kind is Input.MENU and not ask.lenient:
-            options["num_digits"] = 1
+            options["numDigits"] = 1
         elif ask.fixed_length:
-            options["num_digits"] = ask.fixed_length  # no wait after the last key
+            options["numDigits"] = ask.fixed_length  # no wait after the last key
         if how.relay:
             options.update(
                 input="dtmf speech",
                 language=language,
                 hints=DIGIT_HINTS[how.lang],
-                speech_timeout=self.settings.relay_speech_timeout,
+                speechTimeout=self.settings.relay_speech_timeout,
             )
         else:
             options["input"] = "dtmf"
-        gather = response.gather(**options)
-        for spoken in texts:
-            voice, spoken_language = VOICES[spoken.lang]
-            gather.say(spoken.text, voice=voice, language=spoken_language)
-        response.redirect(f"{self.path}?t={how.turn_no}&silence=1", method="POST")
+        gather = verb("Gather", options, "".join(_says(texts)))
+        return [gather, _redirect(f"{self.path}?t={how.turn_no}&silence=1")]
 
-    def _say(self, response: VoiceResponse, texts: list[Spoken]) -> None:
-        for spoken in texts:
-            voice, language = VOICES[spoken.lang]
-            response.say(spoken.text, voice=voice, language=language)
-
-    def _connect(self, response: VoiceResponse, how: Rendering) -> None:
+    def _connect(self, how: Rendering) -> str:
         """Join the call's conference (an agent's phone is dialled into it), or wait in the
         representatives' queue when a queue name is configured."""
         if how.conference:
-            dial = Dial()
-            dial.conference(
-                how.conference,
-                status_callback=how.status_url,
-                status_callback_event="join leave end",
-                status_callback_method="POST",
-                beep=False,
-            )
-            response.append(dial)
-            return
+            conference = {
+                "beep": False,
+                "statusCallback": how.status_url,
+                "statusCallbackEvent": "join leave end",
+                "statusCallbackMethod": "POST",
+            }
+            return verb("Dial", None, verb("Conference", conference, escape_text(how.conference)))
         target = self.settings.relay_agent_number if how.relay else self.settings.agent_number
         if target.startswith("+"):
-            dial = Dial()
-            dial.number(target)
-            response.append(dial)
-        else:
-            response.enqueue(target)
+            return verb("Dial", None, verb("Number", None, escape_text(target)))
+        return verb("Enqueue", None, escape_text(target))
+
+
+def _says(texts: list[Spoken]) -> list[str]:
+    return [say(spoken.text, *VOICES[spoken.lang]) for spoken in texts]
+
+
+def _redirect(url: str) -> str:
+    return verb("Redirect", {"method": "POST"}, escape_text(url))
