@@ -77,8 +77,9 @@ class Catalog:
         values = {
             name: self._word(value, lang, relay, today) for name, value in line.params.items()
         }
-        # {hours}, in any prompt: when representatives answer (AGENT_HOURS).
-        said = template.format(**{"hours": self._hours.say(lang), **values})
+        if "{hours}" in template:  # in any prompt: when representatives answer (AGENT_HOURS)
+            values = {"hours": self._hours.say(lang), **values}
+        said = template.format(**values)
         return _ONE_STOP.sub(r"\1", said)  # "at eight a.m." ends the sentence: one full stop
 
     def _word(self, value: Any, lang: str, relay: bool, today: date | None) -> str:
