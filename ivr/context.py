@@ -100,14 +100,26 @@ class CallContext:
         if cached is not None:
             return snapshot.load(cached)
         summary = self.payments.account_summary(self.state["sub"])
-        self.state["account"] = snapshot.dump(summary)
+        self._keep(summary)
         return summary
 
     def remember_account(self, summary: AccountSummary | None) -> None:
         """Keep an account summary read alongside another answer (saves a database trip)."""
         if summary is not None:
-            self.state["account"] = snapshot.dump(summary)
+            self._keep(summary)
             self.__dict__["account"] = summary
+
+    def _keep(self, summary: AccountSummary) -> None:
+        self.state["account"] = snapshot.dump(summary)
+        self.state["sms_phones"] = list(summary.sms_phones)
+
+    @property
+    def sms_phones(self) -> tuple[str, ...]:
+        """The member's phones that take texts, as read with the account: kept when the account
+        is read again after a payment, which changes no phone (a text's sending checks the
+        number has not opted out since)."""
+        kept = self.state.get("sms_phones")
+        return tuple(kept) if kept is not None else self.account.sms_phones
 
     def refresh_account(self) -> None:
         """Read the account again (after a payment, or when the caller asks for the balance)."""

@@ -54,7 +54,7 @@ def _day(ctx, keys: str) -> Outcome:
 def text_to(ctx) -> str | None:
     """The number the written copy could be texted to: the caller's own if it is on file,
     else the first on file; none when texts are off or every number opted out."""
-    phones = ctx.account.sms_phones
+    phones = ctx.sms_phones
     if not ctx.settings.sms_from or not phones:
         return None
     caller = ctx.state.get("caller")
