@@ -3,6 +3,8 @@ dict (development, one process)."""
 
 from __future__ import annotations
 
+import hashlib
+import os
 import threading
 import time
 from typing import Any
@@ -47,6 +49,57 @@ LOCK_SECONDS = 8.0
 WAIT_SECONDS = 2.0  # how long a webhook waits for another of the same call to finish
 
 
+class Scripts:
+    """The call-state scripts, run on a Redis connection of the calling thread's own.
+
+    Each turn runs two scripts; through redis-py's client every command also passes its
+    connection pool and retry layers, which cost the webhook as much CPU as the round trip
+    itself. A connection kept per thread (and per process: a forked worker makes its own) is
+    used directly instead. A reply that fails half-way leaves the connection closed, so the
+    next command starts on a clean one; a server that lost its scripts (a restart) is given
+    them again."""
+
+    def __init__(self, client: Any) -> None:
+        pool = client.connection_pool
+        self._connect = lambda: pool.connection_class(**pool.connection_kwargs)
+        self._sources: dict[str, str] = {}
+        self._local = threading.local()
+
+    def add(self, source: str) -> str:
+        """The script's SHA1, by which `run` calls it."""
+        sha = hashlib.sha1(source.encode()).hexdigest()
+        self._sources[sha] = source
+        return sha
+
+    def run(self, sha: str, keys: list[str], args: list[Any]) -> Any:
+        import redis
+
+        connection = self._connection()
+        try:
+            try:
+                return self._command(connection, "EVALSHA", sha, len(keys), *keys, *args)
+            except redis.exceptions.NoScriptError:
+                self._command(connection, "SCRIPT", "LOAD", self._sources[sha])
+                return self._command(connection, "EVALSHA", sha, len(keys), *keys, *args)
+        except redis.exceptions.ResponseError:
+            raise  # the server answered: the connection is in step
+        except BaseException:
+            connection.disconnect()
+            raise
+
+    @staticmethod
+    def _command(connection: Any, *parts: Any) -> Any:
+        connection.send_command(*parts)
+        return connection.read_response()
+
+    def _connection(self) -> Any:
+        pid, connection = getattr(self._local, "connection", (None, None))
+        if pid != os.getpid():
+            connection = self._connect()
+            self._local.connection = (os.getpid(), connection)
+        return connection
+
+
 class RedisKeyValue:
     def __init__(
         self,
@@ -59,16 +112,17 @@ class RedisKeyValue:
         self._redis = client
         self._ttl, self._secret_ttl = ttl, secret_ttl
         self._lock_seconds, self._wait_seconds = lock_seconds, min(wait_seconds, lock_seconds)
-        self._acquire = client.register_script(_ACQUIRE)
-        self._commit = client.register_script(_COMMIT)
-        self._release = client.register_script(_RELEASE)
-        self._forget = client.register_script(_FORGET)
+        self._scripts = Scripts(client)
+        self._acquire = self._scripts.add(_ACQUIRE)
+        self._commit = self._scripts.add(_COMMIT)
+        self._release = self._scripts.add(_RELEASE)
+        self._forget = self._scripts.add(_FORGET)
 
-    def _run(self, script: Any, keys: list[str], args: list[Any]) -> Any:
+    def _run(self, script: str, keys: list[str], args: list[Any]) -> Any:
         import redis
 
         try:
-            return script(keys=keys, args=args)
+            return self._scripts.run(script, keys, args)
         except redis.RedisError as error:
             raise StoreUnavailable(f"redis: {type(error).__name__}") from error
 

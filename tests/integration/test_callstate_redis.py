@@ -100,3 +100,33 @@ def test_an_ended_call_keeps_a_tombstone_that_no_webhook_writes_over(redis_clien
     assert redis_client.get("lock:CA6") is None
     with store.open("CA6") as late:
         assert late.ended
+
+
+def test_the_store_keeps_working_when_redis_forgets_its_scripts(redis_client) -> None:
+    """A restarted Redis has no scripts: the store gives them again and the turn goes on."""
+    store = make_store(redis_client)
+    with store.open("CA7") as call:
+        call.save({"turn": 1}, {})
+    redis_client.script_flush()
+    with store.open("CA7") as call:
+        assert call.state == {"turn": 1, "sealed": False}
+        call.save({"turn": 2}, {})
+    assert store.load("CA7") == {"turn": 2, "sealed": False}
+
+
+def test_a_connection_cut_off_is_reported_once_then_replaced(redis_client) -> None:
+    """Redis drops the store's connection: that one command is a StoreUnavailable (the turn is
+    waited out as busy), and the next command runs on a new connection."""
+    store = make_store(redis_client)
+    with store.open("CA8") as call:
+        call.save({"turn": 1}, {})
+    name = f"kv-{time.monotonic_ns()}"
+    connection = store.kv._scripts._connection()
+    connection.send_command("CLIENT", "SETNAME", name)
+    assert connection.read_response() in (b"OK", "OK")
+    killed = [c for c in redis_client.client_list() if c.get("name") == name]
+    assert len(killed) == 1
+    redis_client.execute_command("CLIENT", "KILL", "ID", killed[0]["id"])
+    with pytest.raises(StoreUnavailable):
+        store.load("CA8")
+    assert store.load("CA8") == {"turn": 1, "sealed": False}
