@@ -17,6 +17,7 @@ from ivr.flows.base import (
     Go,
     Hangup,
     Hold,
+    Input,
     Line,
     Opening,
     Outcome,
@@ -162,15 +163,20 @@ def _retry(ctx: CallContext, retry: Retry) -> Turn:
     fails[ctx.step] = fails.get(ctx.step, 0) + 1
     if fails[ctx.step] >= MAX_FAILURES and ctx.state.get("capture"):
         return _follow(ctx, Transfer(retry.said))  # too many errors: back to the agent
-    if fails[ctx.step] >= MAX_FAILURES and ctx.step != "offer_agent":
+    if fails[ctx.step] >= MAX_FAILURES and _ask(ctx).kind is Input.MENU:
+        return _end(ctx, retry.said, "goodbye.wrong_keys")  # no menu is read a fourth time
+    if fails[ctx.step] >= MAX_FAILURES:  # a number keyed wrong: help, or one more try
         ctx.state["resume"] = ctx.step
         return _follow(ctx, Go("offer_agent", retry.said))
-    if fails[ctx.step] >= MAX_FAILURES:  # wrong keys at the offer itself: the call must end
-        if ctx.services.hours.is_open(ctx.now()):
-            return _follow(ctx, Transfer(retry.said))
-        ending = goodbye_lines(ctx, opening=_opening(ctx), why="goodbye.wrong_keys")
-        return Turn(retry.said + ending, Hangup())
     return Turn(retry.said, _ask(ctx))
+
+
+def _end(ctx: CallContext, said: tuple[Line, ...], why: str) -> Turn:
+    """A caller the menus cannot help: a representative while they answer; otherwise the
+    call's money, when to call back, and goodbye."""
+    if ctx.services.hours.is_open(ctx.now()):
+        return _follow(ctx, Transfer(said))
+    return Turn(said + goodbye_lines(ctx, opening=_opening(ctx), why=why), Hangup())
 
 
 def _silence(ctx: CallContext) -> Turn:

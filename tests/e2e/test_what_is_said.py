@@ -159,3 +159,26 @@ def test_wrong_keys_at_the_after_hours_offer_end_the_call_truthfully(make_line) 
     assert "Nothing has been charged." in log.spoken
     assert "Please call back tomorrow at eight a.m." in log.spoken
     assert "a.m.." not in log.spoken and len(log.sent) < 14
+
+
+PAID_THEN_MENU = signed_in(ANA, ANA_DOB) + ["1", "1", "1"] + card() + ["1", "2"]
+
+
+def test_three_wrong_keys_at_a_menu_end_the_call_with_its_money_out_of_hours(make_line) -> None:
+    """No menu is read a fourth time: after three wrong keys, the call's money, when to call
+    back and goodbye (nobody is there to take the call)."""
+    log = make_line(EVENING).call([*PAID_THEN_MENU, "9", "9", "9", "1"])
+    assert log.ended_by == "server-hangup"
+    assert log.spoken.count("Sorry, that is not one of the choices.") == 3
+    ending = log.spoken[log.spoken.index("We could not understand your choices") :]
+    assert "forty-five dollars to your health plan in this call went through" in ending
+    assert "Please call back tomorrow at eight a.m." in ending
+    assert ending.endswith("Goodbye.")
+
+
+def test_three_wrong_keys_at_a_menu_reach_a_representative_in_hours(line) -> None:
+    log = line.call([*PAID_THEN_MENU, "9", "9", "9", "1"])
+    assert log.ended_by == "transfer"
+    assert log.spoken.count("Sorry, that is not one of the choices.") == 3
+    assert log.spoken.endswith("Please hold while we connect you to a representative.")
+    assert "To speak with a representative, press 0." not in log.spoken
