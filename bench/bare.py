@@ -1,7 +1,10 @@
-"""The bare app: one POST route answering a fixed Gather, served exactly like the real app.
+"""The bare floor: one route returning a fixed `<Gather><Say>`, served exactly like the real app.
 
-`python -m bench.bare --port N --workers 2` runs it under `ivr.server.run`, so it gets the real
-server's gunicorn options (bind, workers, timeout, access log) and nothing else differs.
+The TwiML is built once, when the app is created, and every POST to `/` answers those same
+bytes: no templating, no signature check, no state. `python -m bench.bare --port N --workers 2`
+runs it under `ivr.server.run`, so it gets the real server's gunicorn options (bind, workers,
+gthread threads, timeout, access log) and nothing else differs: what is left is the cost of
+gunicorn, Flask and a Response per request, the floor the real server's CPU is held against.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ PROMPTS = (
 
 
 def fixed_twiml() -> str:
-    """Built per request with VoiceResponse, as the real app builds every answer."""
+    """A Gather of two Says with a Redirect after it, as large as a typical answer of the line."""
     response = VoiceResponse()
     gather = response.gather(
         action="/?t=1", method="POST", timeout=8, finish_on_key="#", num_digits=1, input="dtmf"
@@ -35,10 +38,11 @@ def fixed_twiml() -> str:
 
 def create_bare_app() -> Flask:
     app = Flask(__name__)
+    body = fixed_twiml().encode()  # once, at start-up
 
     @app.post("/")
     def answer() -> Response:
-        return Response(fixed_twiml(), status=200, mimetype="text/xml")
+        return Response(body, status=200, mimetype="text/xml")
 
     return app
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from bench import BenchError
 
@@ -11,6 +13,7 @@ PROC = Path("/proc")
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 # Positions in /proc/<pid>/stat after the ")" that closes the command name (fields 3 onward).
 _PPID, _UTIME, _CSTIME = 1, 11, 14
+Outcome = TypeVar("Outcome")
 
 
 def tree_cpu_seconds(root: int) -> float:
@@ -28,6 +31,13 @@ def tree_cpu_seconds(root: int) -> float:
         if fields is not None and int(fields[_PPID]) == root:
             ticks += _ticks(fields)
     return ticks / CLOCK_TICKS
+
+
+def cpu_during(pid: int, load: Callable[[], Outcome]) -> tuple[float, Outcome]:
+    """The CPU seconds of `pid`'s tree while `load()` ran, and what it returned."""
+    before = tree_cpu_seconds(pid)
+    outcome = load()
+    return tree_cpu_seconds(pid) - before, outcome
 
 
 def children(parents: set[int]) -> list[int]:
@@ -50,3 +60,11 @@ def _fields(stat: Path) -> list[str] | None:
     except OSError:  # the process ended while we looked
         return None
     return text[text.rindex(")") + 2 :].split()
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds the whole machine has spent busy since boot, all cores (from /proc/stat):
+    what everyone's processes used, to tell how much else ran beside a measurement."""
+    fields = (PROC / "stat").read_text().split("\n", 1)[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / CLOCK_TICKS

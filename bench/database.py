@@ -1,10 +1,13 @@
-"""A throwaway PostgreSQL database loaded with the benchmark's members, and a clean Redis db."""
+"""Throwaway databases (PostgreSQL, SQLite) loaded with the benchmark's members, and a clean
+Redis db."""
 
 from __future__ import annotations
 
 import secrets
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import redis
@@ -64,3 +67,10 @@ def _execute(engine: Any, sql: str, what: str) -> None:
     except SQLAlchemyError as error:
         cause = getattr(error, "orig", None) or error
         raise BenchError(f"{what}: {type(cause).__name__}: {cause}") from error
+
+
+@contextmanager
+def throwaway_sqlite() -> Iterator[str]:
+    """An SQLite database file in a temporary directory; yields its URL; always removed."""
+    with tempfile.TemporaryDirectory(prefix="bench-sqlite-") as directory:
+        yield f"sqlite:///{Path(directory) / 'bench.sqlite3'}"

@@ -12,7 +12,15 @@ from typing import TypeVar
 
 from bench import AUTH_TOKEN, BenchError
 from bench.accounts import APPROVED, Member, card_payment_script, returning_member_script
-from devtools.phone import CallLog, HttpTransport, Ignored, Phone, TimedOut, TransportError
+from devtools.phone import (
+    CallLog,
+    Event,
+    HttpTransport,
+    Ignored,
+    Phone,
+    TimedOut,
+    TransportError,
+)
 from devtools.phone.device import DEFAULT_TO, STATUS_PATH
 from payments.domain.values import ATTESTED
 
@@ -24,16 +32,20 @@ Result = TypeVar("Result")
 
 @dataclass
 class Timings:
-    """Seconds per request, the status callback apart (Twilio does not wait on it)."""
+    """Seconds per request, the status callback apart (Twilio does not wait on it), and the
+    answers that were not a success: a webhook not answered 200, a status callback not 2xx."""
 
     webhooks: list[float] = field(default_factory=list)
     status_callbacks: list[float] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)  # "POST /path: HTTP 503"
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def add(self, path: str, seconds: float) -> None:
+    def add(self, path: str, seconds: float, status: int = 200) -> None:
         with self._lock:
-            target = self.status_callbacks if path == STATUS_PATH else self.webhooks
-            target.append(seconds)
+            callback = path == STATUS_PATH
+            (self.status_callbacks if callback else self.webhooks).append(seconds)
+            if not (200 <= status < 300 if callback else status == 200):
+                self.failed.append(f"{path}: HTTP {status}")
 
     @property
     def requests(self) -> int:
@@ -56,7 +68,7 @@ class TimedTransport(HttpTransport):
     ) -> tuple[int, str]:
         started = time.perf_counter()
         answer = super().request(method, path, params, headers)
-        self.timings.add(path.split("?", 1)[0], time.perf_counter() - started)
+        self.timings.add(path.split("?", 1)[0], time.perf_counter() - started, answer[0])
         return answer
 
 
@@ -68,6 +80,8 @@ def pay_by_card(
     to: str = DEFAULT_TO,
     *,
     returning: bool = False,
+    answer_delay: float = 0.0,
+    on_event: Callable[[Event], None] | None = None,
 ) -> CallLog:
     """One full card payment; BenchError with the transcript unless it was approved, or if the
     script did not fit what the line asked (a Gather timed out, keys or speech went unheard).
@@ -75,7 +89,9 @@ def pay_by_card(
     A returning member calls from the phone on file, fully attested (StirVerstat), and takes
     the account the line found;
     otherwise the call comes from STRANGER and the caller keys the Subscriber ID. No answer
-    delay: the call's duration is the line's doing alone (see `bench.caller`).
+    delay by default: the call's duration is the line's doing alone (see `bench.caller`).
+    `answer_delay` is only the phone's model of time (it does not wait); a caller that really
+    pauses does so in `on_event` (`bench.paced`).
     """
     caller = member.phone if returning else STRANGER
     script = (returning_member_script if returning else card_payment_script)(member, today)
@@ -85,8 +101,9 @@ def pay_by_card(
         from_number=caller,
         to_number=to,
         stir_verstat=ATTESTED if returning else None,  # the phone on file, as carriers attest it
+        answer_delay=answer_delay,
     )
-    log = phone.call(script)
+    log = phone.call(script, on_event)
     misfits = [str(event) for event in log.events if _misfit(event)]
     if log.errors or APPROVED not in log.spoken or misfits:
         problems = [error.message for error in log.errors] + [

@@ -10,6 +10,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,16 +52,16 @@ def ivr_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "ivr.cli"]
 
 
-def real_command(port: int) -> list[str]:
-    return [*ivr_command(), "serve", *_bind_options(port)]
+def real_command(port: int, workers: int = WORKERS) -> list[str]:
+    return [*ivr_command(), "serve", *_bind_options(port, workers)]
 
 
-def bare_command(port: int) -> list[str]:
-    return [sys.executable, "-m", "bench.bare", *_bind_options(port)]
+def bare_command(port: int, workers: int = WORKERS) -> list[str]:
+    return [sys.executable, "-m", "bench.bare", *_bind_options(port, workers)]
 
 
-def _bind_options(port: int) -> list[str]:
-    return ["--host", HOST, "--port", str(port), "--workers", str(WORKERS)]
+def _bind_options(port: int, workers: int) -> list[str]:
+    return ["--host", HOST, "--port", str(port), "--workers", str(workers)]
 
 
 def start(name: str, command: list[str], port: int, env: dict[str, str], logs: Path) -> Server:
@@ -76,6 +78,26 @@ def start(name: str, command: list[str], port: int, env: dict[str, str], logs: P
             start_new_session=True,
         )
     return Server(name, process, f"http://{HOST}:{port}", log_path)
+
+
+@contextmanager
+def serving(
+    name: str,
+    command: list[str],
+    port: int,
+    env: dict[str, str],
+    logs: Path,
+    health: str,
+    need_ok: bool = True,
+) -> Iterator[Server]:
+    """A server started and answering GET `health` (with 200 if `need_ok`); stopped on the way
+    out, whatever happened."""
+    server = start(name, command, port, env, logs)
+    try:
+        wait_until_answering(server, health, need_ok)
+        yield server
+    finally:
+        stop(server)
 
 
 def wait_until_answering(server: Server, path: str, need_ok: bool) -> None:
