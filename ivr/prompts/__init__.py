@@ -79,6 +79,7 @@ class Catalog:
         }
         # {hours}, in any prompt: when representatives answer (AGENT_HOURS).
         said = template.format(**{"hours": self._hours.say(lang), **values})
+        said = said[:1].upper() + said[1:]  # a line that opens with a value: "Forty-five dollars"
         return _ONE_STOP.sub(r"\1", said)  # "at eight a.m." ends the sentence: one full stop
 
     def _word(self, value: Any, lang: str, relay: bool, today: date | None) -> str:
