@@ -30,6 +30,9 @@ _MONEY_JOIN = {"en": " and ", "es": " con "}
 _APOCOPE = {"uno": "un", "veintiuno": "veintiún"}
 _ES_MULTIPLIERS = ("mil", "millón", "millones", "billón", "billones")
 _CHARACTER_GROUP = 4
+# A month or date of another year less than this many months from today is said without its
+# year: in December, "January" can only be the coming one.
+_NEAR_MONTHS = 6
 _RELATIVE_DAYS = {"en": ("today", "tomorrow"), "es": ("hoy", "mañana")}
 # A word for each letter, so a letter heard on a bad line can be written down right.
 _LETTER_WORDS = {
@@ -130,12 +133,21 @@ def say_day_of_month(day: int, lang: str) -> str:
 def say_date(d: date, lang: str, today: date | None = None) -> str:
     """en "Monday, November twenty-third", es "lunes veintitrés de noviembre".
 
-    The year is added only when `today` is given and falls in another year.
+    The year is added only when `today` is given and the date needs it (`_needs_year`).
     """
     check_language(lang)
     weekday = _WEEKDAYS[lang][d.weekday()]
     separator = ", " if lang == "en" else " "
     return f"{weekday}{separator}{_month_day(d, lang, today)}"
+
+
+def _needs_year(d: date, today: date | None) -> bool:
+    """Whether `d` is said with its year: only when it falls in another year than `today` and
+    is not one of the months just before or after it (then the nearest such month is meant)."""
+    if today is None or today.year == d.year:
+        return False
+    months_apart = abs((d.year - today.year) * 12 + d.month - today.month)
+    return months_apart >= _NEAR_MONTHS
 
 
 def say_month_day(d: date, lang: str, today: date | None = None) -> str:
@@ -145,9 +157,9 @@ def say_month_day(d: date, lang: str, today: date | None = None) -> str:
 
 
 def _month_day(d: date, lang: str, today: date | None) -> str:
-    """en "November twenty-third", es "veintitrés de noviembre" (with the year if not today's)."""
+    """en "November twenty-third", es "veintitrés de noviembre" (with the year if it is needed)."""
     month, day = _MONTHS[lang][d.month - 1], _day_of_month(d.day, lang)
-    show_year = today is not None and today.year != d.year
+    show_year = _needs_year(d, today)
     if lang == "en":
         return f"{month} {day}" + (f", {say_year(d.year, lang)}" if show_year else "")
     return f"{day} de {month}" + (f" de {say_year(d.year, lang)}" if show_year else "")
@@ -180,9 +192,9 @@ def say_moment(moment: datetime, lang: str, today: date) -> str:
 
 def say_month(d: date, lang: str, today: date | None = None) -> str:
     """A coverage month: en "December twenty twenty-six", es "diciembre de dos mil veintiséis";
-    only the month's name when `today` is in the same year."""
+    only the month's name when the year goes without saying (`_needs_year`)."""
     check_language(lang)
-    if today is not None and today.year == d.year:
+    if today is not None and not _needs_year(d, today):
         return _MONTHS[lang][d.month - 1]
     joiner = " " if lang == "en" else " de "
     return f"{_MONTHS[lang][d.month - 1]}{joiner}{say_year(d.year, lang)}"

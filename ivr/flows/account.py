@@ -26,15 +26,15 @@ from ivr.flows.base import (
 from payments.domain.values import BillDue, PlanStatus, PlanSummary
 
 
-def bill_lines(kind: Term, bills: tuple[BillDue, ...]) -> tuple[Line, ...]:
-    """Each open bill with its own amount, due date and month, past due first."""
+def bill_lines(kind: Term | None, bills: tuple[BillDue, ...]) -> tuple[Line, ...]:
+    """Each open bill with its own amount, due date and month, past due first; the first
+    names the plan (`kind`) unless the member has only the one (None)."""
     lines: list[Line] = []
     for index, bill in enumerate(bills):
-        which = ("first" if index == 0 else "next") + ("_past_due" if bill.past_due else "_due")
+        which = "next" if index else ("first" if kind else "only")
+        key = f"summary.{which}" + ("_past_due" if bill.past_due else "_due")
         values = {"amount": Money(bill.amount), "due": When(bill.due_date)}
-        lines.append(
-            line(f"summary.{which}", kind=kind, month=Month(bill.coverage_month), **values)
-        )
+        lines.append(line(key, kind=kind, month=Month(bill.coverage_month), **values))
     if any(bill.past_due for bill in bills):
         lines.append(line("summary.at_risk"))
     return tuple(lines)
@@ -53,16 +53,17 @@ def returned_lines(plan: PlanSummary) -> tuple[Line, ...]:
     return tuple(lines)
 
 
-def plan_lines(plan: PlanSummary, autopay: bool = False) -> tuple[Line, ...]:
+def plan_lines(plan: PlanSummary, autopay: bool = False, named: bool = True) -> tuple[Line, ...]:
     """What the plan owes, what its AutoPay is doing and any debit returned lately;
-    `autopay`: also say when AutoPay is not set up (the balance choice)."""
-    said = _owing_lines(plan) + state_lines(plan) + returned_lines(plan)
+    `autopay`: also say when AutoPay is not set up (the balance choice); `named`: the bills
+    say which plan they are for (not needed when the member has no other)."""
+    said = _owing_lines(plan, named) + state_lines(plan) + returned_lines(plan)
     if autopay and plan.autopay.status in ("none", "cancelled"):
         said += (line("summary.no_autopay", kind=Term(f"kind.{plan.kind}")),)
     return said
 
 
-def _owing_lines(plan: PlanSummary) -> tuple[Line, ...]:
+def _owing_lines(plan: PlanSummary, named: bool) -> tuple[Line, ...]:
     kind = Term(f"kind.{plan.kind}")
     if plan.status is PlanStatus.TERMINATED:
         return (line("summary.terminated", kind=kind),)
@@ -76,7 +77,7 @@ def _owing_lines(plan: PlanSummary) -> tuple[Line, ...]:
         amount, due = Money(plan.balance), When(plan.due_date)
         lines = (line("summary.pending", kind=kind, amount=amount, due=due, start=start),)
     elif plan.balance > 0:
-        lines = bill_lines(kind, plan.bills)
+        lines = bill_lines(kind if named else None, plan.bills)
     elif plan.paid_through:
         lines = (line("summary.paid_through", kind=kind, through=Day(plan.paid_through)),)
     else:
@@ -86,8 +87,9 @@ def _owing_lines(plan: PlanSummary) -> tuple[Line, ...]:
 
 def summary_lines(ctx, autopay: bool = False) -> tuple[Line, ...]:
     lines: tuple[Line, ...] = ()
+    named = len(ctx.account.plans) > 1
     for plan in ctx.account.plans:
-        lines += plan_lines(plan, autopay)
+        lines += plan_lines(plan, autopay, named)
     return lines
 
 

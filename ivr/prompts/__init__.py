@@ -80,6 +80,7 @@ class Catalog:
         if "{hours}" in template:  # in any prompt: when representatives answer (AGENT_HOURS)
             values = {"hours": self._hours.say(lang), **values}
         said = template.format(**values)
+        said = said[:1].upper() + said[1:]  # a line that opens with a value: "Forty-five dollars"
         return _ONE_STOP.sub(r"\1", said)  # "at eight a.m." ends the sentence: one full stop
 
     def _word(self, value: Any, lang: str, relay: bool, today: date | None) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
+
 from ivr.speech import say_characters
 from tests.e2e.conftest import Line
 
@@ -130,13 +132,27 @@ def test_binder_payment_tells_the_start_date_and_activates(line: Line) -> None:
 
 
 def test_each_bill_is_told_with_its_own_amount_date_and_month_past_due_first(line) -> None:
+    """James has one plan: its bills need not say which plan (Ana's two plans do, README)."""
     log = line.call(signed_in(JAMES, JAMES_DOB) + ["hangup"])
     assert (
-        "For your health plan, sixty-eight dollars for November was due on Friday, October "
+        "Sixty-eight dollars for November was due on Friday, October "
         "twenty-third, and is past due.\n"
         "Then sixty-eight dollars is due on Monday, November twenty-third, for December.\n"
         "Your coverage is at risk until what is past due is paid." in log.spoken
     )
+
+
+@pytest.mark.parametrize(
+    ("lang", "health", "dental"),
+    [
+        ("1", "For your health plan, forty-five dollars", "For your dental plan, thirty-two"),
+        ("2", "Para su plan de salud, cuarenta y cinco", "Para su plan dental, treinta y dos"),
+    ],
+)
+def test_a_member_with_two_plans_hears_which_plan_each_bill_is_for(line, lang, health, dental):
+    log = line.call(signed_in(ANA, ANA_DOB, lang) + ["hangup"])
+    assert health in log.spoken
+    assert dental in log.spoken
 
 
 def test_nothing_due(line: Line) -> None:

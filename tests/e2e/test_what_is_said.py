@@ -33,13 +33,13 @@ EVENING = datetime(2026, 11, 18, 20, 0, tzinfo=EASTERN)
     [
         (
             "1",
-            "For your health plan, sixty-eight dollars for November was due on Friday, October "
+            "Sixty-eight dollars for November was due on Friday, October "
             "twenty-third, and is past due.\nThen sixty-eight dollars is due today, November "
             "twenty-third, for December.",
         ),
         (
             "2",
-            "Para su plan de salud, el pago de sesenta y ocho dólares de noviembre vencía el "
+            "El pago de sesenta y ocho dólares de noviembre vencía el "
             "viernes veintitrés de octubre y está atrasado.\nLuego, sesenta y ocho dólares vence "
             "hoy, veintitrés de noviembre, por diciembre.",
         ),
@@ -53,8 +53,8 @@ def test_bills_past_due_first_each_with_its_own_date(make_line, lang, expected) 
 @pytest.mark.parametrize(
     ("lang", "expected", "untrue"),
     [
-        ("1", "sixty-eight dollars is still due today, November twenty-third", "at risk"),
-        ("2", "sesenta y ocho dólares sigue venciendo hoy, veintitrés de noviembre", "riesgo"),
+        ("1", "Sixty-eight dollars is still due today, November twenty-third", "at risk"),
+        ("2", "Sesenta y ocho dólares sigue venciendo hoy, veintitrés de noviembre", "riesgo"),
     ],
 )
 def test_paying_what_was_past_due_is_not_told_at_risk(make_line, lang, expected, untrue):
@@ -135,13 +135,13 @@ def test_the_plan_is_named_when_one_is_left(line, lang, expected) -> None:
 def test_a_caller_recognised_and_verified_goes_on_in_the_language_on_file(line) -> None:
     log = line.call(["1", "1", f"{LUIS_DOB}#", "hangup"], caller="+16175550101", attested=True)
     assert "Continuaremos en español, el idioma de su cuenta." in log.spoken
-    assert "cuatrocientos doce dólares con cincuenta centavos vence" in log.spoken
+    assert "Cuatrocientos doce dólares con cincuenta centavos vence" in log.spoken
 
 
 def test_a_caller_who_keyed_the_id_keeps_the_language_chosen(line) -> None:
     log = line.call(signed_in(LUIS, LUIS_DOB, "1") + ["hangup"])
     assert "Continuaremos" not in log.spoken
-    assert "four hundred twelve dollars and fifty cents is due" in log.spoken
+    assert "Four hundred twelve dollars and fifty cents is due" in log.spoken
 
 
 def test_wrong_keys_at_the_after_hours_offer_end_the_call_truthfully(make_line) -> None:

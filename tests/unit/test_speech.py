@@ -14,6 +14,7 @@ from ivr.speech import (
     say_hours,
     say_money,
     say_month,
+    say_month_day,
     say_time,
     say_when,
     word_count,
@@ -118,14 +119,30 @@ def test_say_date_without_year(d: date, en: str, es: str) -> None:
     assert say_date(d, "es", today=date(2026, 6, 30)) == es
 
 
-def test_say_date_adds_the_year_when_it_differs() -> None:
+def test_say_date_adds_the_year_when_it_differs_and_is_not_near() -> None:
+    d, today = date(2027, 7, 1), date(2026, 12, 28)
+    assert say_date(d, "en", today) == "Thursday, July first, twenty twenty-seven"
+    assert say_date(d, "es", today) == "jueves primero de julio de dos mil veintisiete"
+    past = date(2025, 6, 30)
+    assert say_date(past, "en", today) == "Monday, June thirtieth, twenty twenty-five"
+
+
+def test_a_date_in_the_months_around_today_goes_without_its_year() -> None:
+    """In December, January can only be the coming one; in January, December the last one."""
     d, today = date(2027, 1, 1), date(2026, 12, 28)
-    assert say_date(d, "en", today) == "Friday, January first, twenty twenty-seven"
-    assert say_date(d, "es", today) == "viernes primero de enero de dos mil veintisiete"
+    assert say_date(d, "en", today) == "Friday, January first"
+    assert say_date(d, "es", today) == "viernes primero de enero"
+    assert say_month_day(date(2027, 5, 31), "en", today) == "May thirty-first"
+    assert say_month_day(date(2027, 6, 1), "en", today) == "June first, twenty twenty-seven"
+    assert say_month_day(date(2026, 12, 31), "en", date(2027, 1, 4)) == "December thirty-first"
 
 
 def test_say_month() -> None:
     assert say_month(date(2026, 12, 1), "en") == "December twenty twenty-six"
+    assert say_month(date(2027, 1, 1), "en", date(2026, 12, 3)) == "January"
+    assert say_month(date(2027, 1, 1), "es", date(2026, 12, 3)) == "enero"
+    assert say_month(date(2027, 6, 1), "en", date(2026, 12, 3)) == "June twenty twenty-seven"
+    assert say_month(date(2026, 1, 1), "en", date(2026, 12, 3)) == "January"
     assert say_month(date(2026, 12, 1), "es") == "diciembre de dos mil veintiséis"
     assert say_month(date(2021, 1, 15), "es") == "enero de dos mil veintiuno"
     assert say_month(date(2005, 3, 1), "en") == "March two thousand five"
@@ -233,8 +250,13 @@ def test_word_count() -> None:
         (date(2026, 11, 30), "on Monday, November thirtieth", "el lunes treinta de noviembre"),
         (
             date(2027, 1, 4),
-            "on Monday, January fourth, twenty twenty-seven",
-            "el lunes cuatro de enero de dos mil veintisiete",
+            "on Monday, January fourth",
+            "el lunes cuatro de enero",
+        ),
+        (
+            date(2027, 6, 7),
+            "on Monday, June seventh, twenty twenty-seven",
+            "el lunes siete de junio de dos mil veintisiete",
         ),
     ],
 )
