@@ -64,7 +64,7 @@ def test_the_same_amount_twice_in_one_call_is_two_payments(line: Line) -> None:
     first, second = approved_confirmations(line, LUIS)
     assert first != second
     assert log.spoken.count("Approved. Your confirmation number is") == 2
-    assert "two hundred twelve dollars and fifty cents is still due" in log.spoken
+    assert "Two hundred twelve dollars and fifty cents is still due" in log.spoken
     assert_records_match_the_processor(line, LUIS, log.spoken)
 
 
