@@ -36,16 +36,27 @@ class Timings:
     answers that were not a success: a webhook not answered 200, a status callback not 2xx."""
 
     webhooks: list[float] = field(default_factory=list)
+    webhook_starts: list[float] = field(default_factory=list)  # time.perf_counter(), sent
     status_callbacks: list[float] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)  # "POST /path: HTTP 503"
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def add(self, path: str, seconds: float, status: int = 200) -> None:
+    def add(self, path: str, seconds: float, status: int = 200, started: float = 0.0) -> None:
         with self._lock:
             callback = path == STATUS_PATH
-            (self.status_callbacks if callback else self.webhooks).append(seconds)
+            if callback:
+                self.status_callbacks.append(seconds)
+            else:
+                self.webhooks.append(seconds)
+                self.webhook_starts.append(started)
             if not (200 <= status < 300 if callback else status == 200):
                 self.failed.append(f"{path}: HTTP {status}")
+
+    def webhooks_between(self, first: float, last: float) -> list[float]:
+        """Seconds of the webhooks sent from `first` to `last` (time.perf_counter())."""
+        with self._lock:
+            pairs = zip(self.webhook_starts, self.webhooks, strict=True)
+            return [seconds for sent, seconds in pairs if first <= sent <= last]
 
     @property
     def requests(self) -> int:
@@ -68,7 +79,7 @@ class TimedTransport(HttpTransport):
     ) -> tuple[int, str]:
         started = time.perf_counter()
         answer = super().request(method, path, params, headers)
-        self.timings.add(path.split("?", 1)[0], time.perf_counter() - started, answer[0])
+        self.timings.add(path.split("?", 1)[0], time.perf_counter() - started, answer[0], started)
         return answer
 
 

@@ -14,7 +14,7 @@ from bench.caller import CallerTime
 from bench.crowd import Crowd
 from bench.load import Timings
 from bench.measure import CpuLoad, Figures, Floor, members_needed, split
-from bench.paced import Cpu, Paced
+from bench.paced import Cpu, Paced, _Lanes
 
 
 def _load(database: str, real_ms: float, floor_ms: float, requests: int = 100) -> CpuLoad:
@@ -34,6 +34,7 @@ def _paced(
     non_200: tuple[str, ...] = (),
     failed: tuple[str, ...] = (),
     server_ms: tuple[float, ...] = (4.0, 12.0),
+    steady: bool = True,
 ) -> Paced:
     # 100 webhooks: the 99th by nearest rank is the second slowest, set to `slowest_ms`
     webhooks = [0.004] * 98 + [slowest_ms / 1000, 0.5]
@@ -42,6 +43,8 @@ def _paced(
         pause=0.5,
         calls=8,
         webhooks=webhooks,
+        steady=steady,
+        all_webhooks=120,
         server_ms=list(server_ms),
         status_callbacks=8,
         non_200=non_200,
@@ -104,13 +107,31 @@ def test_the_paced_p99_is_held_to_20_ms(slowest_ms: float, passed: bool) -> None
 def test_the_paced_rows_name_the_load_and_its_tail() -> None:
     table = report.rows(_figures())
     assert _row(table, "Paced: 8 calls, 50 at once, ~0.5 s before each answer").value == (
-        "100 webhooks + 8 status in 2 s"
+        "120 webhooks + 8 status in 2 s"
     )
+    assert _row(table, "Paced: webhooks timed").value == "100 (the ramps left out)"
     assert _row(table, "Paced: webhook latency p50").value == "4.0 ms"
     assert _row(table, "Paced: p99 / p50").value == "3.8x"
     assert _row(table, "Paced: time in the server").value == "4 / 12 ms (2 logged)"
     assert _row(table, "Paced: cores busy").value == "0.50 (0.15, 0.10, 0.25)"
     assert report.all_passed(table)
+
+
+def test_a_load_with_no_steady_window_says_every_webhook_counts() -> None:
+    table = report.rows(_figures(paced=_paced(steady=False)))
+    assert _row(table, "Paced: webhooks timed").value == (
+        "all 100: no steady window (one call per caller)"
+    )
+
+
+def test_the_steady_window_keeps_the_webhooks_sent_in_it() -> None:
+    timings = Timings()
+    for sent, seconds in [(1.0, 0.1), (2.0, 0.2), (3.0, 0.3), (4.0, 0.4)]:
+        timings.add("/webhooks/voice", seconds, 200, sent)
+    timings.add("/webhooks/voice/status", 0.9, 204, 2.5)
+    lanes = _Lanes(timings, [], first_calls=[1.5, 2.0], last_hang_ups=[3.0, 3.5])
+    assert lanes.window() == [0.2, 0.3]
+    assert _Lanes(timings, [], first_calls=[3.2], last_hang_ups=[3.0]).window() is None
 
 
 def test_no_access_log_lines_is_said_not_hidden() -> None:
