@@ -25,6 +25,7 @@ from devtools.phone.device import DEFAULT_TO, STATUS_PATH
 from payments.domain.values import ATTESTED
 
 STRANGER = "+16175559999"  # a caller ID on no member's file: the caller keys the Subscriber ID
+STRANGERS = "+1617557"  # then four digits: more caller IDs on no member's file, one per caller
 REQUEST_TIMEOUT = 10.0
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -93,18 +94,20 @@ def pay_by_card(
     returning: bool = False,
     answer_delay: float = 0.0,
     on_event: Callable[[Event], None] | None = None,
+    stranger: str = STRANGER,
 ) -> CallLog:
     """One full card payment; BenchError with the transcript unless it was approved, or if the
     script did not fit what the line asked (a Gather timed out, keys or speech went unheard).
 
     A returning member calls from the phone on file, fully attested (StirVerstat), and takes
     the account the line found;
-    otherwise the call comes from STRANGER and the caller keys the Subscriber ID. No answer
+    otherwise the call comes from `stranger` (a number on no member's file) and the caller keys
+    the Subscriber ID. No answer
     delay by default: the call's duration is the line's doing alone (see `bench.caller`).
     `answer_delay` is only the phone's model of time (it does not wait); a caller that really
     pauses does so in `on_event` (`bench.paced`).
     """
-    caller = member.phone if returning else STRANGER
+    caller = member.phone if returning else stranger
     script = (returning_member_script if returning else card_payment_script)(member, today)
     phone = Phone(
         TimedTransport(base_url, timings),

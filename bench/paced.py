@@ -7,6 +7,10 @@ start on CALLERS calls are in progress, each at a step of its own, as on a real 
 all at once, they would go through the script in step, and every confirmation of the crowd
 (the costliest turn) would arrive in the same second. Each pause is drawn from PAUSE_S +-
 JITTER (seeded per lane). The pauses are taken in real time, and so are Twilio's <Pause>s.
+Each lane calls from a number of its own, on no member's file, so its caller keys the
+Subscriber ID: CALLERS people, not one number calling CALLERS times (the limits on guessing count,
+and serialise, each caller number's checks: one number for all would queue every date of birth
+behind the others').
 
 Latency counts the webhooks sent in the steady window: from the last lane's first call to the
 first lane's last hang-up, while every lane has a call in progress (a lane placing one call
@@ -27,7 +31,7 @@ from bench import BenchError
 from bench.accesslog import log_size, webhook_ms
 from bench.accounts import Member, card_payment_script
 from bench.cpu import cpu_during, machine_busy_seconds
-from bench.load import Timings, pay_by_card, run_all
+from bench.load import STRANGERS, Timings, pay_by_card, run_all
 from bench.servers import Server
 from devtools.phone import Answered, Event, Paused
 
@@ -127,7 +131,7 @@ def _paced_calls(
         for member in people[index::callers]:
             try:
                 pay_by_card(base_url, member, today, lanes.timings, answer_delay=pause,
-                            on_event=on_event)  # fmt: skip
+                            on_event=on_event, stranger=lane_number(index))  # fmt: skip
             except BenchError as error:
                 with lock:
                     lanes.failures.append(str(error).split("\n", 1)[0])
@@ -135,6 +139,11 @@ def _paced_calls(
 
     run_all(lane, range(callers), callers)
     return lanes
+
+
+def lane_number(index: int) -> str:
+    """The caller ID of lane `index`: on no member's file, and no other lane's."""
+    return f"{STRANGERS}{index:04d}"
 
 
 def _caller_pausing(pause: Callable[[], float]) -> Callable[[Event], None]:

@@ -3,18 +3,19 @@ their targets. Nothing is timed."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from bench import report
 from bench.accesslog import webhook_ms
-from bench.accounts import members
+from bench.accounts import import_data, members
 from bench.caller import CallerTime
 from bench.crowd import Crowd
 from bench.load import Timings
 from bench.measure import CpuLoad, Figures, Floor, members_needed, split
-from bench.paced import Cpu, Paced, _Lanes
+from bench.paced import CALLERS, Cpu, Paced, _Lanes, lane_number
 
 
 def _load(database: str, real_ms: float, floor_ms: float, requests: int = 100) -> CpuLoad:
@@ -215,3 +216,16 @@ def test_each_member_pays_once_per_database() -> None:
     assert [len(parts[p]) for p in ("warm-up", "timed", "cpu", "paced")] == [4, 2, 8, 20]
     everyone = [member for part in parts.values() for member in part]
     assert sorted(everyone, key=lambda m: m.subscriber_id) == people
+
+
+def test_each_paced_caller_calls_from_a_number_of_its_own_on_no_members_file() -> None:
+    numbers = {lane_number(index) for index in range(CALLERS)}
+    on_file = {
+        phone
+        for member in import_data(members(members_needed(40, 150)), date(2026, 12, 3))[
+            "subscribers"
+        ]
+        for phone in member["phones"]
+    }
+    assert len(numbers) == CALLERS
+    assert not numbers & on_file
