@@ -30,7 +30,7 @@ from datetime import date
 from bench import BenchError
 from bench.accesslog import log_size, webhook_ms
 from bench.accounts import Member, card_payment_script
-from bench.cpu import cpu_during, machine_busy_seconds
+from bench.cpu import Busy, busy_during
 from bench.load import STRANGERS, Timings, pay_by_card, run_all
 from bench.servers import Server
 from devtools.phone import Answered, Event, Paused
@@ -38,17 +38,6 @@ from devtools.phone import Answered, Event, Paused
 CALLERS = 50
 PAUSE_S = 0.5
 JITTER = 0.1
-
-
-@dataclass(frozen=True)
-class Cpu:
-    """CPU seconds during the load: the server's, the callers' (this process), all the
-    machine's (PostgreSQL, Redis and anyone else's work too), over `seconds` of wall time."""
-
-    server: float
-    callers: float
-    machine: float
-    seconds: float
 
 
 @dataclass(frozen=True)
@@ -65,7 +54,7 @@ class Paced:
     status_callbacks: int
     non_200: tuple[str, ...]  # a webhook not answered 200, a status callback not 2xx
     failed_calls: tuple[str, ...]  # the first line of each failure, one per call not approved
-    cpu: Cpu
+    cpu: Busy
 
     @property
     def requests(self) -> int:
@@ -87,19 +76,10 @@ class _Lanes:
 def paced_load(real: Server, people: list[Member], today: date, callers: int = CALLERS) -> Paced:
     """Every member in `people` pays by card on `real`, `callers` calls at a time, paced."""
     callers = min(callers, len(people))
-    logged_from, started = log_size(real.log_path), time.monotonic()
-    machine, ours = machine_busy_seconds(), time.process_time()
-    server, lanes = cpu_during(
-        real.pid, lambda: _paced_calls(real.base_url, people, today, callers)
-    )
+    logged_from = log_size(real.log_path)
+    cpu, lanes = busy_during(real.pid, lambda: _paced_calls(real.base_url, people, today, callers))
     if len(lanes.failures) == len(people):
         raise BenchError(f"every paced call failed; the first: {lanes.failures[0]}")
-    cpu = Cpu(
-        server,
-        time.process_time() - ours,
-        machine_busy_seconds() - machine,
-        time.monotonic() - started,
-    )
     timings, window = lanes.timings, lanes.window()
     return Paced(
         callers=callers,

@@ -12,8 +12,9 @@ from pathlib import Path
 from bench import CONCURRENCY, WORKERS
 from bench.autopay import WORKERS as AUTOPAY_WORKERS
 from bench.caller import CallerTime
+from bench.cpu import Busy
 from bench.measure import CpuLoad, Figures
-from bench.paced import CALLERS, Cpu, Paced
+from bench.paced import CALLERS, Paced
 
 MAX_CPU_RATIO = 2.0
 MAX_P99_MS = 20.0  # per webhook, in the paced load
@@ -104,6 +105,10 @@ def _cpu_load_rows(load: CpuLoad) -> list[Row]:
             f"<= {MAX_CPU_RATIO:g}",
             load.ratio <= MAX_CPU_RATIO,
         ),
+        Row(
+            f"{where}: cores busy besides server and callers, real / floor",
+            f"{_rest_cores(load.cpu):.2f} / {_rest_cores(load.floor.cpu):.2f}",
+        ),
     ]
 
 
@@ -155,13 +160,13 @@ def _per_request(p: Paced) -> float:
     return p.cpu.server * 1000 / p.requests if p.requests else 0.0
 
 
-def _busy(cpu: Cpu) -> str:
-    seconds = cpu.seconds or 1.0
-    rest = max(cpu.machine - cpu.server - cpu.callers, 0.0)
-    return (
-        f"{cpu.machine / seconds:.2f} ({cpu.server / seconds:.2f}, {cpu.callers / seconds:.2f}, "
-        f"{rest / seconds:.2f})"
-    )
+def _rest_cores(cpu: Busy) -> float:
+    return cpu.cores(cpu.rest)
+
+
+def _busy(cpu: Busy) -> str:
+    parts = ", ".join(f"{cpu.cores(part):.2f}" for part in (cpu.server, cpu.callers, cpu.rest))
+    return f"{cpu.cores(cpu.machine):.2f} ({parts})"
 
 
 def _p50_p99(seconds: list[float]) -> str:

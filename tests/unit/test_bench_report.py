@@ -12,10 +12,11 @@ from bench import report
 from bench.accesslog import webhook_ms
 from bench.accounts import import_data, members
 from bench.caller import CallerTime
+from bench.cpu import Busy
 from bench.crowd import Crowd
 from bench.load import Timings
 from bench.measure import CpuLoad, Figures, Floor, members_needed, split
-from bench.paced import CALLERS, Cpu, Paced, _Lanes, lane_number
+from bench.paced import CALLERS, Paced, _Lanes, lane_number
 
 
 def _load(database: str, real_ms: float, floor_ms: float, requests: int = 100) -> CpuLoad:
@@ -25,8 +26,12 @@ def _load(database: str, real_ms: float, floor_ms: float, requests: int = 100) -
         calls=8,
         webhooks=[0.005] * (requests - 8),
         status_callbacks=8,
-        cpu=real_ms * requests / 1000,
-        floor=Floor(requests, floor_ms * requests / 1000, [0.002] * requests),
+        cpu=Busy(server=real_ms * requests / 1000, callers=0.5, machine=2.0, seconds=4.0),
+        floor=Floor(
+            requests,
+            Busy(server=floor_ms * requests / 1000, callers=0.1, machine=0.3, seconds=1.0),
+            [0.002] * requests,
+        ),
     )
 
 
@@ -50,7 +55,7 @@ def _paced(
         status_callbacks=8,
         non_200=non_200,
         failed_calls=failed,
-        cpu=Cpu(server=0.3, callers=0.2, machine=1.0, seconds=2.0),
+        cpu=Busy(server=0.3, callers=0.2, machine=1.0, seconds=2.0),
     )
 
 
@@ -89,6 +94,8 @@ def test_a_cpu_ratio_row_per_database_each_against_the_floor_beside_it() -> None
     assert (sqlite.value, sqlite.passed) == ("2.20", False)
     assert _row(table, "Real app CPU per request, SQLite").value == "2.20 ms (100 requests)"
     assert _row(table, "Floor CPU per request, beside SQLite").value == "1.00 ms"
+    # real: 2.0 s busy, 0.22 s server, 0.5 s callers, over 4 s; floor: 0.3 - 0.1 - 0.1 over 1 s
+    assert _row(table, "SQLite + Redis: cores busy besides").value == "0.32 / 0.10"
     assert not report.all_passed(table)
 
 
