@@ -16,8 +16,10 @@ CPU per request is the gunicorn master's and workers' user + system time during 
 (CONCURRENCY card calls at a time, back to back, no pauses: `bench.measure`), divided by every
 request served in it (webhooks and status callbacks alike, since both cost CPU); right after
 each, the floor gets exactly as many requests, as many at a time, and the ratio real / floor of
-that database is held to 2. PostgreSQL's and Redis's own CPU is not counted (nor SQLite's work,
-which runs inside the workers, so is).
+that database is held to 2. PostgreSQL's and Redis's own CPU is not counted (SQLite's work
+runs inside the workers, so is). Beside each, the cores the rest of the machine kept busy
+meanwhile (PostgreSQL, Redis, anyone else's work): a process's CPU time per request grows when
+others share the cores, so figures taken while others worked are noisier.
 
 Latency is the paced load's (`bench.paced`), on PostgreSQL + Redis: CALLERS card calls at once,
 each caller pausing about half a second before each answer; p99 per webhook request held to

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
@@ -33,11 +35,38 @@ def tree_cpu_seconds(root: int) -> float:
     return ticks / CLOCK_TICKS
 
 
-def cpu_during(pid: int, load: Callable[[], Outcome]) -> tuple[float, Outcome]:
-    """The CPU seconds of `pid`'s tree while `load()` ran, and what it returned."""
-    before = tree_cpu_seconds(pid)
+@dataclass(frozen=True)
+class Busy:
+    """CPU seconds during a load: the measured server's (its tree), the callers' (this
+    process), the whole machine's (PostgreSQL, Redis and anyone else's work too), over
+    `seconds` of wall time."""
+
+    server: float
+    callers: float
+    machine: float
+    seconds: float
+
+    @property
+    def rest(self) -> float:
+        """CPU seconds of everything but the server and the callers."""
+        return max(self.machine - self.server - self.callers, 0.0)
+
+    def cores(self, cpu_seconds: float) -> float:
+        return cpu_seconds / self.seconds if self.seconds else 0.0
+
+
+def busy_during(pid: int, load: Callable[[], Outcome]) -> tuple[Busy, Outcome]:
+    """What the machine was busy with while `load()` ran, and what it returned."""
+    server, machine = tree_cpu_seconds(pid), machine_busy_seconds()
+    callers, started = time.process_time(), time.monotonic()
     outcome = load()
-    return tree_cpu_seconds(pid) - before, outcome
+    busy = Busy(
+        server=tree_cpu_seconds(pid) - server,
+        callers=time.process_time() - callers,
+        machine=machine_busy_seconds() - machine,
+        seconds=time.monotonic() - started,
+    )
+    return busy, outcome
 
 
 def children(parents: set[int]) -> list[int]:

@@ -25,6 +25,7 @@ from devtools.phone.device import DEFAULT_TO, STATUS_PATH
 from payments.domain.values import ATTESTED
 
 STRANGER = "+16175559999"  # a caller ID on no member's file: the caller keys the Subscriber ID
+STRANGERS = "+1617557"  # then four digits: more caller IDs on no member's file, one per caller
 REQUEST_TIMEOUT = 10.0
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -36,16 +37,27 @@ class Timings:
     answers that were not a success: a webhook not answered 200, a status callback not 2xx."""
 
     webhooks: list[float] = field(default_factory=list)
+    webhook_starts: list[float] = field(default_factory=list)  # time.perf_counter(), sent
     status_callbacks: list[float] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)  # "POST /path: HTTP 503"
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def add(self, path: str, seconds: float, status: int = 200) -> None:
+    def add(self, path: str, seconds: float, status: int = 200, started: float = 0.0) -> None:
         with self._lock:
             callback = path == STATUS_PATH
-            (self.status_callbacks if callback else self.webhooks).append(seconds)
+            if callback:
+                self.status_callbacks.append(seconds)
+            else:
+                self.webhooks.append(seconds)
+                self.webhook_starts.append(started)
             if not (200 <= status < 300 if callback else status == 200):
                 self.failed.append(f"{path}: HTTP {status}")
+
+    def webhooks_between(self, first: float, last: float) -> list[float]:
+        """Seconds of the webhooks sent from `first` to `last` (time.perf_counter())."""
+        with self._lock:
+            pairs = zip(self.webhook_starts, self.webhooks, strict=True)
+            return [seconds for sent, seconds in pairs if first <= sent <= last]
 
     @property
     def requests(self) -> int:
@@ -68,7 +80,7 @@ class TimedTransport(HttpTransport):
     ) -> tuple[int, str]:
         started = time.perf_counter()
         answer = super().request(method, path, params, headers)
-        self.timings.add(path.split("?", 1)[0], time.perf_counter() - started, answer[0])
+        self.timings.add(path.split("?", 1)[0], time.perf_counter() - started, answer[0], started)
         return answer
 
 
@@ -82,18 +94,20 @@ def pay_by_card(
     returning: bool = False,
     answer_delay: float = 0.0,
     on_event: Callable[[Event], None] | None = None,
+    stranger: str = STRANGER,
 ) -> CallLog:
     """One full card payment; BenchError with the transcript unless it was approved, or if the
     script did not fit what the line asked (a Gather timed out, keys or speech went unheard).
 
     A returning member calls from the phone on file, fully attested (StirVerstat), and takes
     the account the line found;
-    otherwise the call comes from STRANGER and the caller keys the Subscriber ID. No answer
+    otherwise the call comes from `stranger` (a number on no member's file) and the caller keys
+    the Subscriber ID. No answer
     delay by default: the call's duration is the line's doing alone (see `bench.caller`).
     `answer_delay` is only the phone's model of time (it does not wait); a caller that really
     pauses does so in `on_event` (`bench.paced`).
     """
-    caller = member.phone if returning else STRANGER
+    caller = member.phone if returning else stranger
     script = (returning_member_script if returning else card_payment_script)(member, today)
     phone = Phone(
         TimedTransport(base_url, timings),

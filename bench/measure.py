@@ -21,7 +21,7 @@ from datetime import date
 from bench import CONCURRENCY, RELAY_NUMBER, WORKERS
 from bench.accounts import Member
 from bench.caller import CallerTime, caller_time
-from bench.cpu import cpu_during
+from bench.cpu import Busy, busy_during
 from bench.crowd import CROWD, Crowd, slow_crowd
 from bench.load import Timings, pay_by_card, run_all, run_bare, run_calls
 from bench.paced import Paced, paced_load
@@ -38,12 +38,12 @@ class Floor:
     """The bare app, sent as many requests as the load it stands beside."""
 
     requests: int
-    cpu: float  # seconds, gunicorn master and workers
+    cpu: Busy  # server: the gunicorn master and workers
     latency: list[float]  # seconds per request
 
     @property
     def ms_per_request(self) -> float:
-        return self.cpu * 1000 / self.requests
+        return self.cpu.server * 1000 / self.requests
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ class CpuLoad:
     calls: int
     webhooks: list[float]  # seconds per webhook request, status callbacks apart
     status_callbacks: int
-    cpu: float  # seconds, gunicorn master and workers
+    cpu: Busy  # server: the gunicorn master and workers
     floor: Floor
 
     @property
@@ -64,7 +64,7 @@ class CpuLoad:
 
     @property
     def ms_per_request(self) -> float:
-        return self.cpu * 1000 / self.requests
+        return self.cpu.server * 1000 / self.requests
 
     @property
     def ratio(self) -> float:
@@ -135,10 +135,10 @@ def _warm_up(real: Server, bare: Server, people: list[Member], today: date) -> N
 def cpu_load(
     database: str, real: Server, bare: Server, people: list[Member], today: date
 ) -> CpuLoad:
-    real_cpu, timings = cpu_during(
+    real_cpu, timings = busy_during(
         real.pid, lambda: run_calls(real.base_url, people, today, CONCURRENCY)
     )
-    bare_cpu, bare_timings = cpu_during(
+    bare_cpu, bare_timings = busy_during(
         bare.pid, lambda: run_bare(bare.base_url, timings.requests, CONCURRENCY)
     )
     return CpuLoad(

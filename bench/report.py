@@ -12,8 +12,9 @@ from pathlib import Path
 from bench import CONCURRENCY, WORKERS
 from bench.autopay import WORKERS as AUTOPAY_WORKERS
 from bench.caller import CallerTime
+from bench.cpu import Busy
 from bench.measure import CpuLoad, Figures
-from bench.paced import CALLERS, Cpu, Paced
+from bench.paced import CALLERS, Paced
 
 MAX_CPU_RATIO = 2.0
 MAX_P99_MS = 20.0  # per webhook, in the paced load
@@ -104,6 +105,10 @@ def _cpu_load_rows(load: CpuLoad) -> list[Row]:
             f"<= {MAX_CPU_RATIO:g}",
             load.ratio <= MAX_CPU_RATIO,
         ),
+        Row(
+            f"{where}: cores busy besides server and callers, real / floor",
+            f"{_rest_cores(load.cpu):.2f} / {_rest_cores(load.floor.cpu):.2f}",
+        ),
     ]
 
 
@@ -114,8 +119,9 @@ def _paced_rows(p: Paced) -> list[Row]:
         Row(
             f"Paced: {p.calls} calls, {p.callers} at once, ~{p.pause:g} s before each answer, "
             f"PostgreSQL + Redis, {WORKERS} workers",
-            f"{len(p.webhooks)} webhooks + {p.status_callbacks} status in {p.cpu.seconds:.0f} s",
+            f"{p.all_webhooks} webhooks + {p.status_callbacks} status in {p.cpu.seconds:.0f} s",
         ),
+        Row(f"Paced: webhooks timed, {p.callers} calls in progress throughout", _window(p)),
         Row("Paced: webhook latency p50", _ms(p50)),
         Row("Paced: webhook latency p95", _ms(percentile(p.webhooks, 95))),
         Row(
@@ -125,7 +131,7 @@ def _paced_rows(p: Paced) -> list[Row]:
             p99_ms <= MAX_P99_MS,
         ),
         Row("Paced: p99 / p50", f"{p99 / p50:.1f}x" if p50 else "-"),
-        Row("Paced: time in the server p50 / p99 (access log)", _server_ms(p)),
+        Row("Paced: time in the server p50 / p99 (access log, all)", _server_ms(p)),
         Row(
             "Paced: errors (non-200 answers; calls not approved)",
             f"{len(p.non_200)}; {len(p.failed_calls)} of {p.calls}",
@@ -135,6 +141,12 @@ def _paced_rows(p: Paced) -> list[Row]:
         Row("Paced: CPU per request, server (no target)", f"{_per_request(p):.2f} ms"),
         Row("Paced: cores busy (all; server, callers, the rest)", _busy(p.cpu)),
     ]
+
+
+def _window(p: Paced) -> str:
+    if not p.steady:
+        return f"all {len(p.webhooks)}: no steady window (one call per caller)"
+    return f"{len(p.webhooks)} (the ramps left out)"
 
 
 def _server_ms(p: Paced) -> str:
@@ -148,13 +160,13 @@ def _per_request(p: Paced) -> float:
     return p.cpu.server * 1000 / p.requests if p.requests else 0.0
 
 
-def _busy(cpu: Cpu) -> str:
-    seconds = cpu.seconds or 1.0
-    rest = max(cpu.machine - cpu.server - cpu.callers, 0.0)
-    return (
-        f"{cpu.machine / seconds:.2f} ({cpu.server / seconds:.2f}, {cpu.callers / seconds:.2f}, "
-        f"{rest / seconds:.2f})"
-    )
+def _rest_cores(cpu: Busy) -> float:
+    return cpu.cores(cpu.rest)
+
+
+def _busy(cpu: Busy) -> str:
+    parts = ", ".join(f"{cpu.cores(part):.2f}" for part in (cpu.server, cpu.callers, cpu.rest))
+    return f"{cpu.cores(cpu.machine):.2f} ({parts})"
 
 
 def _p50_p99(seconds: list[float]) -> str:

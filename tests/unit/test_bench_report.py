@@ -3,18 +3,20 @@ their targets. Nothing is timed."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from bench import report
 from bench.accesslog import webhook_ms
-from bench.accounts import members
+from bench.accounts import import_data, members
 from bench.caller import CallerTime
+from bench.cpu import Busy
 from bench.crowd import Crowd
 from bench.load import Timings
 from bench.measure import CpuLoad, Figures, Floor, members_needed, split
-from bench.paced import Cpu, Paced
+from bench.paced import CALLERS, Paced, _Lanes, lane_number
 
 
 def _load(database: str, real_ms: float, floor_ms: float, requests: int = 100) -> CpuLoad:
@@ -24,8 +26,12 @@ def _load(database: str, real_ms: float, floor_ms: float, requests: int = 100) -
         calls=8,
         webhooks=[0.005] * (requests - 8),
         status_callbacks=8,
-        cpu=real_ms * requests / 1000,
-        floor=Floor(requests, floor_ms * requests / 1000, [0.002] * requests),
+        cpu=Busy(server=real_ms * requests / 1000, callers=0.5, machine=2.0, seconds=4.0),
+        floor=Floor(
+            requests,
+            Busy(server=floor_ms * requests / 1000, callers=0.1, machine=0.3, seconds=1.0),
+            [0.002] * requests,
+        ),
     )
 
 
@@ -34,6 +40,7 @@ def _paced(
     non_200: tuple[str, ...] = (),
     failed: tuple[str, ...] = (),
     server_ms: tuple[float, ...] = (4.0, 12.0),
+    steady: bool = True,
 ) -> Paced:
     # 100 webhooks: the 99th by nearest rank is the second slowest, set to `slowest_ms`
     webhooks = [0.004] * 98 + [slowest_ms / 1000, 0.5]
@@ -42,11 +49,13 @@ def _paced(
         pause=0.5,
         calls=8,
         webhooks=webhooks,
+        steady=steady,
+        all_webhooks=120,
         server_ms=list(server_ms),
         status_callbacks=8,
         non_200=non_200,
         failed_calls=failed,
-        cpu=Cpu(server=0.3, callers=0.2, machine=1.0, seconds=2.0),
+        cpu=Busy(server=0.3, callers=0.2, machine=1.0, seconds=2.0),
     )
 
 
@@ -85,6 +94,8 @@ def test_a_cpu_ratio_row_per_database_each_against_the_floor_beside_it() -> None
     assert (sqlite.value, sqlite.passed) == ("2.20", False)
     assert _row(table, "Real app CPU per request, SQLite").value == "2.20 ms (100 requests)"
     assert _row(table, "Floor CPU per request, beside SQLite").value == "1.00 ms"
+    # real: 2.0 s busy, 0.22 s server, 0.5 s callers, over 4 s; floor: 0.3 - 0.1 - 0.1 over 1 s
+    assert _row(table, "SQLite + Redis: cores busy besides").value == "0.32 / 0.10"
     assert not report.all_passed(table)
 
 
@@ -104,13 +115,31 @@ def test_the_paced_p99_is_held_to_20_ms(slowest_ms: float, passed: bool) -> None
 def test_the_paced_rows_name_the_load_and_its_tail() -> None:
     table = report.rows(_figures())
     assert _row(table, "Paced: 8 calls, 50 at once, ~0.5 s before each answer").value == (
-        "100 webhooks + 8 status in 2 s"
+        "120 webhooks + 8 status in 2 s"
     )
+    assert _row(table, "Paced: webhooks timed").value == "100 (the ramps left out)"
     assert _row(table, "Paced: webhook latency p50").value == "4.0 ms"
     assert _row(table, "Paced: p99 / p50").value == "3.8x"
     assert _row(table, "Paced: time in the server").value == "4 / 12 ms (2 logged)"
     assert _row(table, "Paced: cores busy").value == "0.50 (0.15, 0.10, 0.25)"
     assert report.all_passed(table)
+
+
+def test_a_load_with_no_steady_window_says_every_webhook_counts() -> None:
+    table = report.rows(_figures(paced=_paced(steady=False)))
+    assert _row(table, "Paced: webhooks timed").value == (
+        "all 100: no steady window (one call per caller)"
+    )
+
+
+def test_the_steady_window_keeps_the_webhooks_sent_in_it() -> None:
+    timings = Timings()
+    for sent, seconds in [(1.0, 0.1), (2.0, 0.2), (3.0, 0.3), (4.0, 0.4)]:
+        timings.add("/webhooks/voice", seconds, 200, sent)
+    timings.add("/webhooks/voice/status", 0.9, 204, 2.5)
+    lanes = _Lanes(timings, [], first_calls=[1.5, 2.0], last_hang_ups=[3.0, 3.5])
+    assert lanes.window() == [0.2, 0.3]
+    assert _Lanes(timings, [], first_calls=[3.2], last_hang_ups=[3.0]).window() is None
 
 
 def test_no_access_log_lines_is_said_not_hidden() -> None:
@@ -194,3 +223,16 @@ def test_each_member_pays_once_per_database() -> None:
     assert [len(parts[p]) for p in ("warm-up", "timed", "cpu", "paced")] == [4, 2, 8, 20]
     everyone = [member for part in parts.values() for member in part]
     assert sorted(everyone, key=lambda m: m.subscriber_id) == people
+
+
+def test_each_paced_caller_calls_from_a_number_of_its_own_on_no_members_file() -> None:
+    numbers = {lane_number(index) for index in range(CALLERS)}
+    on_file = {
+        phone
+        for member in import_data(members(members_needed(40, 150)), date(2026, 12, 3))[
+            "subscribers"
+        ]
+        for phone in member["phones"]
+    }
+    assert len(numbers) == CALLERS
+    assert not numbers & on_file
