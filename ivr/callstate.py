@@ -27,6 +27,9 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 KEEP = object()  # commit: leave the secret as it is
 ENDED = b'{"ended":true}'  # the state of a call that has ended
+# Nobody asks again when the erase at hang-up fails (Twilio does not retry a status callback),
+# so a store blip is waited out for this long, well within Twilio's 15 s for a callback.
+FORGET_SECONDS = 8.0
 
 
 class StoreUnavailable(Exception):
@@ -152,8 +155,16 @@ class CallStore:
             return call.state
 
     def forget(self, call_sid: str) -> None:
-        """The call ended: leave a tombstone and erase its secrets."""
-        self.kv.forget(call_sid)
+        """The call ended: leave a tombstone and erase its secrets, waiting out a store that
+        is out of reach for up to FORGET_SECONDS."""
+        deadline = time.monotonic() + FORGET_SECONDS
+        while True:
+            try:
+                return self.kv.forget(call_sid)
+            except StoreUnavailable:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.25)
 
 
 def new_token() -> str:

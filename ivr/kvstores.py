@@ -50,20 +50,21 @@ WAIT_SECONDS = 2.0  # how long a webhook waits for another of the same call to f
 
 
 class Scripts:
-    """The call-state scripts, run on a Redis connection of the calling thread's own.
+    """The call-state scripts, run on connections of their own.
 
     Each turn runs two scripts; through redis-py's client every command also passes its
     connection pool and retry layers, which cost the webhook as much CPU as the round trip
-    itself. A connection kept per thread (and per process: a forked worker makes its own) is
-    used directly instead. A reply that fails half-way leaves the connection closed, so the
-    next command starts on a clean one; a server that lost its scripts (a restart) is given
-    them again."""
+    itself. Connections kept on a stack of this process's own (a forked worker starts an empty
+    one) are used directly instead: a command takes the newest idle one and gives it back when
+    the reply is read. A reply that fails half-way closes its connection, so no command reads
+    another's reply; a server that lost its scripts (a restart) is given them again. `close`
+    closes the idle connections (one per thread that was ever busy at once)."""
 
     def __init__(self, client: Any) -> None:
         pool = client.connection_pool
         self._connect = lambda: pool.connection_class(**pool.connection_kwargs)
         self._sources: dict[str, str] = {}
-        self._local = threading.local()
+        self._pid, self._idle = os.getpid(), list[Any]()
 
     def add(self, source: str) -> str:
         """The script's SHA1, by which `run` calls it."""
@@ -74,30 +75,38 @@ class Scripts:
     def run(self, sha: str, keys: list[str], args: list[Any]) -> Any:
         import redis
 
-        connection = self._connection()
+        connection = self._take()
         try:
             try:
-                return self._command(connection, "EVALSHA", sha, len(keys), *keys, *args)
+                reply = self._command(connection, "EVALSHA", sha, len(keys), *keys, *args)
             except redis.exceptions.NoScriptError:
                 self._command(connection, "SCRIPT", "LOAD", self._sources[sha])
-                return self._command(connection, "EVALSHA", sha, len(keys), *keys, *args)
+                reply = self._command(connection, "EVALSHA", sha, len(keys), *keys, *args)
         except redis.exceptions.ResponseError:
-            raise  # the server answered: the connection is in step
+            self._idle.append(connection)  # the server answered: the connection is in step
+            raise
         except BaseException:
             connection.disconnect()
             raise
+        self._idle.append(connection)
+        return reply
+
+    def close(self) -> None:
+        while self._idle:
+            self._idle.pop().disconnect()
 
     @staticmethod
     def _command(connection: Any, *parts: Any) -> Any:
         connection.send_command(*parts)
         return connection.read_response()
 
-    def _connection(self) -> Any:
-        pid, connection = getattr(self._local, "connection", (None, None))
-        if pid != os.getpid():
-            connection = self._connect()
-            self._local.connection = (os.getpid(), connection)
-        return connection
+    def _take(self) -> Any:
+        if self._pid != os.getpid():  # a forked worker: the parent's sockets are not ours
+            self._pid, self._idle = os.getpid(), []
+        try:
+            return self._idle.pop()  # list.pop and append are atomic: no lock needed
+        except IndexError:
+            return self._connect()
 
 
 class RedisKeyValue:
@@ -154,6 +163,10 @@ class RedisKeyValue:
 
     def ping(self) -> bool:
         return bool(self._run_plain("ping"))
+
+    def close(self) -> None:
+        self._scripts.close()
+        self._redis.close()
 
     # Named records (the agent console's call list, captures): `kind:key`, with an index set.
     def put_record(self, kind: str, key: str, value: bytes, ttl: int) -> None:

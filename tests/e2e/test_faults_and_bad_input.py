@@ -206,6 +206,33 @@ def test_a_store_out_of_reach_is_waited_out_then_the_caller_is_helped(line: Line
     assert "our system is having a problem" in spoken(root)
 
 
+def test_the_erase_at_hang_up_waits_out_a_store_blip(line: Line, monkeypatch) -> None:
+    """Twilio never retries a status callback: the erase of the call's state and secrets at
+    hang-up is tried again through a blip, and reported (503) only when the store stays away."""
+    import ivr.callstate
+
+    assert signed_post(line, "/webhooks/voice", CALL).status_code == 200
+    real_forget, refused = line.kv.forget, {"left": 3}
+
+    def blinking(call_sid: str) -> None:
+        if refused["left"]:
+            refused["left"] -= 1
+            raise StoreUnavailable("redis: TimeoutError")
+        real_forget(call_sid)
+
+    line.kv.forget = blinking  # type: ignore[method-assign]
+    ended = {**CALL, "CallStatus": "completed"}
+    assert signed_post(line, "/webhooks/voice/status", ended).status_code == 204
+    assert refused["left"] == 0 and line.kv._get(f"call:{CALL['CallSid']}") == ENDED
+
+    def down(call_sid: str) -> None:
+        raise StoreUnavailable("redis: ConnectionError")
+
+    line.kv.forget = down  # type: ignore[method-assign]
+    monkeypatch.setattr(ivr.callstate, "FORGET_SECONDS", 0.3)
+    assert signed_post(line, "/webhooks/voice/status", ended).status_code == 503
+
+
 def test_a_redis_blip_mid_call_ends_no_call(line: Line) -> None:
     """Three turns' worth of Redis refusing in the middle of a payment: the caller waits,
     is asked again, and pays; nothing is charged twice or unheard."""

@@ -121,7 +121,7 @@ def test_a_connection_cut_off_is_reported_once_then_replaced(redis_client) -> No
     with store.open("CA8") as call:
         call.save({"turn": 1}, {})
     name = f"kv-{time.monotonic_ns()}"
-    connection = store.kv._scripts._connection()
+    connection = store.kv._scripts._idle[-1]  # the one the save gave back
     connection.send_command("CLIENT", "SETNAME", name)
     assert connection.read_response() in (b"OK", "OK")
     killed = [c for c in redis_client.client_list() if c.get("name") == name]
@@ -130,3 +130,39 @@ def test_a_connection_cut_off_is_reported_once_then_replaced(redis_client) -> No
     with pytest.raises(StoreUnavailable):
         store.load("CA8")
     assert store.load("CA8") == {"turn": 1, "sealed": False}
+
+
+def test_turns_at_once_share_a_few_connections_and_close_them(redis_client) -> None:
+    """Turns take an idle connection and give it back: eight threads at once make at most
+    eight, ended threads leave none open, and closing the store closes them."""
+    kv = RedisKeyValue(redis_client, 60, 60)
+    store = CallStore(kv, fernet_from("token", None), 60)
+    start = threading.Barrier(8)
+
+    def turns(index: int) -> None:
+        start.wait()
+        for turn in range(20):
+            with store.open(f"CA-share-{index}") as call:
+                call.save({"turn": turn}, {})
+
+    threads = [threading.Thread(target=turns, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert 1 <= len(kv._scripts._idle) <= 8
+    assert all(store.load(f"CA-share-{i}") == {"turn": 19, "sealed": False} for i in range(8))
+    ids = set()
+    for connection in kv._scripts._idle:
+        connection.send_command("CLIENT", "ID")
+        ids.add(str(connection.read_response()))
+    assert len(ids) == len(kv._scripts._idle)
+
+    def open_ids() -> set[str]:
+        return {str(client["id"]) for client in redis_client.client_list()} & ids
+
+    assert open_ids() == ids
+    kv.close()
+    assert kv._scripts._idle == []
+    time.sleep(0.05)
+    assert open_ids() == set()
