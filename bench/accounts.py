@@ -80,7 +80,7 @@ def _verify_and_pay(member: Member, today: date, card: str = CARD) -> list[str]:
         "123",  # the security code of a Visa card: 3 digits
         "02110",
         "1",  # confirm the charge
-        "3",  # end the call
+        "hangup",  # the confirmation number heard: the caller hangs up
     ]
 
 

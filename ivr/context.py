@@ -47,6 +47,7 @@ class CallContext:
         self.secrets = secrets
         self.services = services
         self.deadline = deadline  # time.monotonic() by which the webhook must answer
+        self.summary_said = False  # this turn read the account summary: the menu need not offer it
 
     def processor_wait(self) -> float:
         """How long this webhook may still wait for the processor before a hold."""

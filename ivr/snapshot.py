@@ -33,6 +33,7 @@ def dump(summary: AccountSummary) -> dict[str, Any]:
         "language": summary.language,
         "plans": [_dump_plan(plan) for plan in summary.plans],
         "sms_phones": list(summary.sms_phones),
+        "paid_here": summary.paid_here,
     }
 
 
@@ -44,6 +45,7 @@ def load(data: dict[str, Any]) -> AccountSummary:
         plans=tuple(_load_plan(plan) for plan in data["plans"]),
         last_name=data.get("last_name", ""),
         sms_phones=tuple(data.get("sms_phones", ())),
+        paid_here=data.get("paid_here", True),  # a snapshot older than the field: offer the list
     )
 
 

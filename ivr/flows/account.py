@@ -85,6 +85,13 @@ def _owing_lines(plan: PlanSummary, named: bool) -> tuple[Line, ...]:
     return processing + lines
 
 
+def summary_then_menu(ctx, said: tuple[Line, ...] = (), autopay: bool = False) -> Outcome:
+    """The account summary, then the main menu, which leaves out the balance choice just
+    answered (its key still works, and `*` repeats the menu with it)."""
+    ctx.summary_said = True
+    return Go("main_menu", said + summary_lines(ctx, autopay))
+
+
 def summary_lines(ctx, autopay: bool = False) -> tuple[Line, ...]:
     lines: tuple[Line, ...] = ()
     named = len(ctx.account.plans) > 1
@@ -94,9 +101,15 @@ def summary_lines(ctx, autopay: bool = False) -> tuple[Line, ...]:
 
 
 def _main_menu_ask(ctx) -> Ask:
-    """Only the choices there are now: no "To pay" with nothing due, no "0" when closed."""
-    lines = (line("main_menu.pay"),) if ctx.account.payable_plans else ()
-    lines += (line("main_menu.balance"), line("main_menu.recent"))
+    """Only the choices there are now: no "To pay" with nothing due, no "0" when closed, no
+    balance right after it was said, no recent payments when this line took none. (The keys
+    still work: they answer what there is.)"""
+    account = ctx.account
+    lines = (line("main_menu.pay"),) if account.payable_plans else ()
+    if not ctx.summary_said:
+        lines += (line("main_menu.balance"),)
+    if account.paid_here:
+        lines += (line("main_menu.recent"),)
     if autopay.offered(ctx):
         lines += (line("main_menu.autopay"),)
     if ctx.services.hours.is_open(ctx.now()):
@@ -115,7 +128,7 @@ def _main_menu(ctx, keys: str) -> Outcome:
 
 def _balance(ctx) -> Outcome:
     ctx.refresh_account()
-    return Go("main_menu", summary_lines(ctx, autopay=True))
+    return summary_then_menu(ctx, autopay=True)
 
 
 def _recent_payments(ctx) -> Outcome:

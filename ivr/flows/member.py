@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ivr.flows.account import summary_lines
+from ivr.flows.account import summary_then_menu
 from ivr.flows.base import (
     Ask,
     Digits,
@@ -109,7 +109,7 @@ def _birth_date(ctx, keys: str) -> Outcome:
     ctx.remember_account(verification.account)
     ctx.state["home"] = "main_menu"
     said = (line("verify.thanks", name=ctx.account.first_name),) + _language_on_file(ctx)
-    return Go("main_menu", said + summary_lines(ctx))
+    return summary_then_menu(ctx, said)
 
 
 def _mismatch(ctx) -> Outcome:

@@ -66,13 +66,21 @@ def _choose_amount_ask(ctx) -> Ask:
     lines: tuple[Line, ...] = ()
     if plan.coverage_start:
         lines += (line("pay.binder_start", start=Day(plan.coverage_start)),)
-    # The plan is named when the member has more than one: which one is being paid.
-    if len(ctx.account.plans) > 1:
+    # Neither the amount nor the plan is said again when the caller has just heard both: the
+    # plan's one bill in the summary of the member's only plan, or in the plan choice.
+    if _one_bill(plan) and (len(ctx.account.plans) == 1 or len(ctx.account.payable_plans) > 1):
+        choice = line("pay.in_full")
+    elif len(ctx.account.plans) > 1:
         kind = Term(f"kind.{plan.kind}")
         choice = line("pay.amount_choice", amount=Money(plan.balance), kind=kind)
     else:
         choice = line("pay.amount_only", amount=Money(plan.balance))
     return Ask((*lines, choice), Input.MENU)
+
+
+def _one_bill(plan) -> bool:
+    """The whole balance is one bill, said with its amount when the caller heard it."""
+    return len(plan.bills) == 1 and plan.bills[0].amount == plan.balance and not plan.processing
 
 
 def _choose_amount(ctx, keys: str) -> Outcome:
@@ -119,7 +127,7 @@ def _partial_warning(ctx) -> tuple[Line, ...]:
 def _confirm_card_ask(ctx) -> Ask:
     card, plan = ctx.state["card"], chosen_plan(ctx)
     summary = line(
-        "confirm.card",
+        "confirm.card" if len(ctx.account.plans) > 1 else "confirm.card_only",
         amount=Money(chosen_amount(ctx)),
         kind=Term(f"kind.{plan.kind}"),
         brand=Term(f"brand.{card['brand']}"),
@@ -173,7 +181,7 @@ def _result(ctx, keys: str) -> Outcome:
     if keys == "2":
         ctx.refresh_account()
         return Go("main_menu")
-    if keys == "3":
+    if keys == "3":  # not offered (the caller hangs up), but a caller's key to end is kept
         return Hangup((line("goodbye.thanks"),))
     return Retry((line("error.choice"),))
 

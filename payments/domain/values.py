@@ -194,6 +194,7 @@ class AccountSummary:
     plans: tuple[PlanSummary, ...]
     last_name: str = ""
     sms_phones: tuple[str, ...] = ()  # phones on file that have not opted out of texts
+    paid_here: bool = False  # the line holds a payment of the member's that moved money
 
     def plan(self, plan_id: str) -> PlanSummary:
         return next(p for p in self.plans if p.plan_id == plan_id)

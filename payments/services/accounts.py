@@ -20,17 +20,13 @@ from payments.domain.values import (
 )
 from payments.services.autopay_views import view_of
 from payments.storage.enrolments import enrolments_of_member
-from payments.storage.ledger import member_ledgers
+from payments.storage.ledger import MONEY_MOVED, member_ledgers
 from payments.storage.models import Member, Payment, Plan
 from payments.storage.sqltypes import UTCDateTime
 from payments.storage.tables import ACH_ENTRIES, MEMBERS, PAYMENTS, PHONES, PLANS, SMS_OPT_OUTS
 
 RETURNS_TOLD_FOR = timedelta(days=30)  # a returned debit is told on calls this long after
 
-# Shown to members as "recent payments": attempts that took no money are left out.
-MONEY_MOVED = tuple(
-    s.value for s in PaymentStatus if s not in (PaymentStatus.DECLINED, PaymentStatus.FAILED)
-)
 
 
 def account_summary(conn: Connection, subscriber_id: str, today: date) -> AccountSummary | None:
@@ -56,6 +52,7 @@ def account_summary(conn: Connection, subscriber_id: str, today: date) -> Accoun
         plans,
         last_name=member.last_name,
         sms_phones=tuple(conn.scalars(_SMS_PHONES, {"subscriber_id": subscriber_id})),
+        paid_here=member.paid_here,
     )
 
 

@@ -22,6 +22,10 @@ from payments.storage.tables import ALLOCATIONS, INVOICES, MEMBERS, PAYMENTS, PL
 
 # Payments whose allocations count as money received on their invoices.
 CREDITED = tuple(status.value for status in PaymentStatus if status.charged)
+# Shown to members as "recent payments": attempts that took no money are left out.
+MONEY_MOVED = tuple(
+    s.value for s in PaymentStatus if s not in (PaymentStatus.DECLINED, PaymentStatus.FAILED)
+)
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,7 @@ class MemberLedgers:
     last_name: str
     language: str
     plans: tuple[PlanAccount, ...]  # health before dental
+    paid_here: bool = False  # a payment through this line moved money: recent payments lists it
 
 
 _credited = (
@@ -83,8 +88,24 @@ _PLAN_LEDGERS = (
     .order_by(PLANS.c.id, INVOICES.c.period)
 )
 _PLAN_LEDGER_AND_KEY = _PLAN_LEDGER.add_columns(_KEY_TAKEN.label("key_taken"))
+_PLANS_OF_MEMBER = PLANS.alias("of_member")
+_PAID_HERE = (
+    select(PAYMENTS.c.id)
+    .join(_PLANS_OF_MEMBER, PAYMENTS.c.plan_id == _PLANS_OF_MEMBER.c.id)
+    .where(
+        _PLANS_OF_MEMBER.c.member_id == MEMBERS.c.id,
+        or_(*(PAYMENTS.c.status == status for status in MONEY_MOVED)),
+    )
+    .exists()
+)
 _MEMBER_LEDGERS = (
-    select(MEMBERS.c.first_name, MEMBERS.c.last_name, MEMBERS.c.language, *_LEDGER_COLUMNS)
+    select(
+        MEMBERS.c.first_name,
+        MEMBERS.c.last_name,
+        MEMBERS.c.language,
+        _PAID_HERE.label("paid_here"),
+        *_LEDGER_COLUMNS,
+    )
     .select_from(MEMBERS.outerjoin(_PLANS_AND_INVOICES, PLANS.c.member_id == MEMBERS.c.id))
     .where(MEMBERS.c.subscriber_id == bindparam("subscriber_id"))
     .order_by(*_ORDER)
@@ -119,7 +140,9 @@ def member_ledgers(conn: Connection, subscriber_id: str) -> MemberLedgers | None
         return None
     plans = _accounts([row for row in rows if row.plan_ref is not None])
     first = rows[0]
-    return MemberLedgers(first.first_name, first.last_name, first.language, tuple(plans))
+    return MemberLedgers(
+        first.first_name, first.last_name, first.language, tuple(plans), bool(first.paid_here)
+    )
 
 
 def _accounts(rows: Sequence[Row[Any]]) -> list[PlanAccount]:

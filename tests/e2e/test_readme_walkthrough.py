@@ -33,6 +33,7 @@ def test_the_readme_walkthrough_is_what_the_call_says(line: Line, capsys, monkey
     monkeypatch.setenv("COLUMNS", "97")  # the width the README's block was printed at
     expected = walkthrough()
     keys = [row.removeprefix(KEYS) for row in expected.splitlines() if row.startswith(KEYS)]
+    keys = ["hangup" if key == "(hangup)" else key for key in keys]  # as the printer shows it
     phone = Phone(
         WsgiTransport(line.app.test_client()),
         TOKEN,

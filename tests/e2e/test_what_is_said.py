@@ -105,10 +105,22 @@ def test_recent_payments_say_what_the_line_knows(line, lang, expected) -> None:
 
 def test_only_the_choices_that_exist_are_offered(make_line) -> None:
     evening = make_line(EVENING)
-    nothing_due = evening.call(signed_in(ROSA, ROSA_DOB) + ["hangup"])
-    menu = nothing_due.spoken.split("Thank you, Rosa.")[-1]
-    assert "To pay, press 1." not in menu and "press 0" not in menu
-    assert "For your balance, press 2." in menu
+    nothing_due = evening.call(signed_in(ROSA, ROSA_DOB) + ["*", "hangup"])
+    first, repeated = nothing_due.spoken.split("Thank you, Rosa.")[-1].split("For AutoPay")[:2]
+    assert "To pay, press 1." not in first + repeated and "press 0" not in first + repeated
+    # The balance was just said, and no payment through this line is on file to list.
+    assert "For your balance, press 2." not in first
+    assert "For recent payments" not in first + repeated
+    assert "For your balance, press 2." in repeated  # `*`: the menu again, with all it holds
+
+
+def test_recent_payments_are_offered_once_the_line_has_taken_one(line) -> None:
+    script = signed_in(ANA, ANA_DOB) + ["1", "1", "1"] + card() + ["1", "2", "3", "hangup"]
+    log = line.call(script)
+    before, after = log.spoken.split("Approved. Your confirmation number is")
+    assert "For recent payments, press 3." not in before
+    assert "For your balance, press 2.\nFor recent payments, press 3." in after
+    assert "to your health plan by card ending in four, two, four, two, approved." in after
 
 
 def test_no_bank_account_is_mentioned_when_bank_payments_are_off(make_line) -> None:
@@ -121,15 +133,17 @@ def test_no_bank_account_is_mentioned_when_bank_payments_are_off(make_line) -> N
 
 
 @pytest.mark.parametrize(
-    ("lang", "expected"),
+    ("lang", "choice", "expected"),
     [
-        ("1", "To pay your dental plan's thirty-two dollars in full, press 1."),
-        ("2", "Para pagar los treinta y dos dólares completos de su plan dental, oprima 1."),
+        ("1", "To pay your dental plan, thirty-two dollars, press 2.", "To pay in full, press 1."),
+        ("2", "Para pagar su plan dental, treinta y dos dólares, oprima 2.", "Para pagar el total"),
     ],
 )
-def test_the_plan_is_named_when_one_is_left(line, lang, expected) -> None:
+def test_the_amount_menu_after_the_plan_choice_says_neither_again(
+    line, lang, choice, expected
+) -> None:
     log = line.call(signed_in(ANA, ANA_DOB, lang) + ["1", "2", "hangup"])
-    assert expected in log.spoken
+    assert f"{choice}\n{expected}" in log.spoken  # right after the plan and its amount
 
 
 def test_a_caller_recognised_and_verified_goes_on_in_the_language_on_file(line) -> None:
