@@ -64,8 +64,9 @@ def card_payment_script(member: Member, today: date, card: str = CARD) -> list[s
 
 def returning_member_script(member: Member, today: date) -> list[str]:
     """Keys for a full card payment by a member calling from their phone on file: the line
-    offers the account it found, and the caller takes it. The same on voice and relay."""
-    return ["1", "1", *_verify_and_pay(member, today)]  # English, use this account
+    offers the account it found, in the language on file, and the caller takes it. The same on
+    voice and relay."""
+    return ["1", *_verify_and_pay(member, today)]  # use this account
 
 
 def _verify_and_pay(member: Member, today: date, card: str = CARD) -> list[str]:

@@ -31,6 +31,8 @@ from payments.domain.values import ATTESTED, Channel
 
 log = logging.getLogger("ivr.calls")
 FIRST_STEP = "greeting"
+PHONE_ACCOUNT_STEP = "use_phone_account"  # the first step of a caller recognised by caller ID
+_WELCOME = {FIRST_STEP: "greeting.welcome", PHONE_ACCOUNT_STEP: "phone_account.welcome"}
 
 
 # A call-state store out of reach during a turn is waited out like a busy turn: each round is a
@@ -180,7 +182,7 @@ class CallHandler:
 
     def _turn(self, ctx: CallContext, hook: Webhook, fresh: bool) -> engine.Turn:
         if fresh:
-            turn = engine.start(ctx, FIRST_STEP, (line("greeting.welcome"),))
+            turn = engine.start(ctx, ctx.state["step"], (line(_WELCOME[ctx.step]),))
             if hook.turn is not None:  # the state was lost mid-call: its money, then start again
                 said = recovered_lines(ctx) + (line("session.expired"),)
                 turn = engine.Turn(said + turn.said, turn.then)
@@ -239,15 +241,12 @@ class CallHandler:
         if caller and hook.stir_verstat == ATTESTED:
             # Only a caller ID the carrier vouches for may hear which account it is on file for.
             state["attested"] = True
-            match = self._phone_match(caller)
-            if match:
-                state["phone_match"] = match
+            matches = self.services.payments.subscribers_for_phone(caller)
+            if len(matches) == 1:  # the one member whose phone on file is the caller's number
+                # Offered at once, in the language on file: no language menu first.
+                state["phone_match"], state["lang"] = matches[0]
+                state["step"], state["lang_from_file"] = PHONE_ACCOUNT_STEP, True
         return state
-
-    def _phone_match(self, caller: str) -> str | None:
-        """The one member whose phone on file is the caller's number, if exactly one."""
-        matches = self.services.payments.subscribers_for_phone(caller)
-        return matches[0] if len(matches) == 1 else None
 
     def _how(self, ctx: CallContext, hook: Webhook | None = None) -> Rendering:
         silences = ctx.state.get("silences", 0)

@@ -48,8 +48,18 @@ def _identify(ctx) -> Outcome:
 
 
 def _phone_account_ask(ctx) -> Ask:
-    ending = Digits(ctx.state["phone_match"][-4:])
-    return Ask((line("phone_account.offer", ending=ending),), Input.MENU)
+    """The account the caller's phone is on file for. A call that starts here (in the language
+    on file, with no language menu) is also offered the other language, in its own voice, and
+    relay."""
+    lines = (line("phone_account.offer", ending=Digits(ctx.state["phone_match"][-4:])),)
+    if ctx.state.get("lang_from_file"):
+        if not ctx.relay:
+            lines += (line("phone_account.relay"),)
+        lines += (Line("phone_account.language", lang=_OTHER_LANGUAGE[ctx.lang]),)
+    return Ask(lines, Input.MENU)
+
+
+_OTHER_LANGUAGE = {"en": "es", "es": "en"}
 
 
 def _phone_account(ctx, keys: str) -> Outcome:
@@ -58,6 +68,12 @@ def _phone_account(ctx, keys: str) -> Outcome:
         return Go("birth_date")
     if keys == "2":
         return Go("subscriber_id")
+    if ctx.state.get("lang_from_file") and keys == "9":
+        ctx.state["lang"] = _OTHER_LANGUAGE[ctx.lang]
+        return Go("use_phone_account")
+    if ctx.state.get("lang_from_file") and keys == "3" and not ctx.relay:
+        ctx.state["channel"] = Channel.RELAY.value
+        return Go("use_phone_account")
     return Retry((line("error.choice"),))
 
 
@@ -108,8 +124,7 @@ def _birth_date(ctx, keys: str) -> Outcome:
     ctx.state["verified"] = True
     ctx.remember_account(verification.account)
     ctx.state["home"] = "main_menu"
-    said = (line("verify.thanks", name=ctx.account.first_name),) + _language_on_file(ctx)
-    return summary_then_menu(ctx, said)
+    return summary_then_menu(ctx, (line("verify.thanks", name=ctx.account.first_name),))
 
 
 def _mismatch(ctx) -> Outcome:
@@ -123,15 +138,6 @@ def _mismatch(ctx) -> Outcome:
         return Retry(said)
     ctx.state.pop("sub", None)
     return Go("subscriber_id", said)
-
-
-def _language_on_file(ctx) -> tuple[Line, ...]:
-    """A caller recognised by caller ID and verified goes on in the member's language."""
-    language = ctx.account.language
-    if ctx.state.get("phone_match") != ctx.state["sub"] or language == ctx.lang:
-        return ()
-    ctx.state["lang"] = language
-    return (line("language.switched"),)
 
 
 def _offer_agent_ask(ctx) -> Ask:

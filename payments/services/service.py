@@ -77,8 +77,9 @@ class PaymentService:
         with self._uow.reader() as uow:
             return repository.member_exists(uow.connection, subscriber_id)
 
-    def subscribers_for_phone(self, e164: str) -> list[str]:
-        """Subscriber IDs registered with this phone number (several for a shared phone)."""
+    def subscribers_for_phone(self, e164: str) -> list[tuple[str, str]]:
+        """(Subscriber ID, language on file) of the members registered with this phone number
+        (several for a shared phone)."""
         with self._uow.reader() as uow:
             return repository.subscribers_for_phone(uow.connection, e164)
 

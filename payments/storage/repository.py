@@ -27,7 +27,7 @@ class KeyedPayment(NamedTuple):
 
 
 _SUBSCRIBERS_FOR_PHONE = (
-    select(MEMBERS.c.subscriber_id)
+    select(MEMBERS.c.subscriber_id, MEMBERS.c.language)
     .join(PHONES, PHONES.c.member_id == MEMBERS.c.id)
     .where(PHONES.c.e164 == bindparam("e164"))
     .order_by(MEMBERS.c.subscriber_id)
@@ -118,8 +118,10 @@ _DECLINE_COUNTS = (
 )
 
 
-def subscribers_for_phone(conn: Connection, e164: str) -> list[str]:
-    return list(conn.scalars(_SUBSCRIBERS_FOR_PHONE, {"e164": e164}))
+def subscribers_for_phone(conn: Connection, e164: str) -> list[tuple[str, str]]:
+    """(Subscriber ID, language on file) of each member with this phone on file."""
+    rows = conn.execute(_SUBSCRIBERS_FOR_PHONE, {"e164": e164})
+    return [(row.subscriber_id, row.language) for row in rows]
 
 
 def member_exists(conn: Connection, subscriber_id: str) -> bool:

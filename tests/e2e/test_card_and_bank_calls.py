@@ -162,7 +162,7 @@ def test_nothing_due(line: Line) -> None:
 
 
 def test_an_attested_callers_number_offers_their_account_still_verified(line: Line) -> None:
-    log = line.call(["1", "1", "01011990#", "hangup"], caller="+16175550100", attested=True)
+    log = line.call(["1", "01011990#", "hangup"], caller="+16175550100", attested=True)
     assert "account ending in zero, zero, zero, one" in log.spoken
     assert "Those details do not match our records." in log.spoken
     assert "dollars" not in log.spoken

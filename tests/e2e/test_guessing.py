@@ -74,7 +74,7 @@ def test_strangers_failing_from_many_numbers_only_slow_the_account(line: Line) -
     slowed = line.call(guesses(ANA, dob=ANA_DOB) + ["hangup"], caller="+16175550310")
     assert "checks for this account are paused" in slowed.spoken
     assert "Thank you, Ana." not in slowed.spoken
-    owner = line.call(["1", "1", f"{ANA_DOB}#", "hangup"], caller=ANA_PHONE, attested=True)
+    owner = line.call(["1", f"{ANA_DOB}#", "hangup"], caller=ANA_PHONE, attested=True)
     assert "Thank you, Ana." in owner.spoken  # never refused: attested, and the phone on file
 
 
@@ -83,5 +83,5 @@ def test_strangers_spoofing_the_members_number_cannot_lock_out_the_attested_owne
         line.call(guesses(ANA, ANA, ANA)[: 1 + 2 * 3], caller=ANA_PHONE)
     spoofed = line.call(guesses(ANA, dob=ANA_DOB) + ["hangup"], caller=ANA_PHONE)
     assert "self-service for this account is locked" in spoofed.spoken
-    owner = line.call(["1", "1", f"{ANA_DOB}#", "hangup"], caller=ANA_PHONE, attested=True)
+    owner = line.call(["1", f"{ANA_DOB}#", "hangup"], caller=ANA_PHONE, attested=True)
     assert "Thank you, Ana." in owner.spoken

@@ -44,3 +44,12 @@ def test_the_readme_walkthrough_is_what_the_call_says(line: Line, capsys, monkey
     assert not log.errors
     printed = capsys.readouterr().out
     assert comparable(printed) == comparable(expected), printed
+
+
+def test_the_readme_script_is_the_walkthroughs_keys() -> None:
+    """The `ivr call --script` the README offers presses the walkthrough's keys, in order."""
+    text = README.read_text(encoding="utf-8")
+    script = re.search(r"ivr call --script '([^']*)'", text)
+    assert script is not None
+    keys = [row.removeprefix(KEYS) for row in walkthrough().splitlines() if row.startswith(KEYS)]
+    assert script.group(1).split(",") == ["h" if key == "(hangup)" else key for key in keys]

@@ -146,15 +146,36 @@ def test_the_amount_menu_after_the_plan_choice_says_neither_again(
     assert f"{choice}\n{expected}" in log.spoken  # right after the plan and its amount
 
 
-def test_a_caller_recognised_and_verified_goes_on_in_the_language_on_file(line) -> None:
-    log = line.call(["1", "1", f"{LUIS_DOB}#", "hangup"], caller="+16175550101", attested=True)
-    assert "Continuaremos en español, el idioma de su cuenta." in log.spoken
+def test_a_caller_recognised_by_caller_id_is_greeted_in_the_language_on_file(line) -> None:
+    log = line.call(["1", LUIS_DOB, "hangup"], caller="+16175550101", attested=True)
+    assert log.spoken.splitlines()[:4] == [
+        "Bienvenido a los pagos de Health Connector.",
+        "Para la cuenta que termina en cero, cero, cero, dos, oprima 1. Para otra cuenta, oprima 2.",
+        "Para retransmisión, oprima 3.",
+        "For English, press 9.",  # in the English voice: no language menu before
+    ]
     assert "Cuatrocientos doce dólares con cincuenta centavos vence" in log.spoken
+
+
+def test_the_recognised_caller_can_choose_the_other_language_or_relay(line) -> None:
+    english = line.call(["9", "1", LUIS_DOB, "hangup"], caller="+16175550101", attested=True)
+    assert english.spoken.splitlines()[4:8] == [
+        "For the account ending in zero, zero, zero, two, press 1. For another account, press 2.",
+        "For relay, press 3.",
+        "Para español, oprima 9.",
+        "Enter your date of birth: month, day, year.",
+    ]
+    assert "Four hundred twelve dollars and fifty cents is due" in english.spoken  # kept
+    relay = line.call(["3", "hangup"], caller="+16175550101", attested=True)
+    assert relay.spoken.splitlines()[-2:] == [
+        "¿Usar la cuenta que termina en cero, cero, cero, dos? Oprima 1 para sí, 2 para no.",
+        "For English, press 9.",
+    ]
 
 
 def test_a_caller_who_keyed_the_id_keeps_the_language_chosen(line) -> None:
     log = line.call(signed_in(LUIS, LUIS_DOB, "1") + ["hangup"])
-    assert "Continuaremos" not in log.spoken
+    assert "Cuatrocientos" not in log.spoken
     assert "Four hundred twelve dollars and fifty cents is due" in log.spoken
 
 

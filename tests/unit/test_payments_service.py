@@ -68,7 +68,7 @@ def pay(subscriber: str, plan: str, amount: str, key: str, instrument=None) -> P
 def test_member_lookups(service):
     assert service.member_exists(ANA)
     assert not service.member_exists("999999999999")
-    assert service.subscribers_for_phone("+16175550101") == [LUIS]
+    assert service.subscribers_for_phone("+16175550101") == [(LUIS, "es")]
     assert service.subscribers_for_phone("+16175559999") == []
     with pytest.raises(UnknownSubscriber):
         service.account_summary("999999999999")
