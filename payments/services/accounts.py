@@ -28,7 +28,6 @@ from payments.storage.tables import ACH_ENTRIES, MEMBERS, PAYMENTS, PHONES, PLAN
 RETURNS_TOLD_FOR = timedelta(days=30)  # a returned debit is told on calls this long after
 
 
-
 def account_summary(conn: Connection, subscriber_id: str, today: date) -> AccountSummary | None:
     """The member's plans as of `today` with their AutoPay and lately returned debits, or None
     for an unknown Subscriber ID."""

@@ -150,7 +150,8 @@ def test_a_caller_recognised_by_caller_id_is_greeted_in_the_language_on_file(lin
     log = line.call(["1", LUIS_DOB, "hangup"], caller="+16175550101", attested=True)
     assert log.spoken.splitlines()[:4] == [
         "Bienvenido a los pagos de Health Connector.",
-        "Para la cuenta que termina en cero, cero, cero, dos, oprima 1. Para otra cuenta, oprima 2.",
+        "Para la cuenta que termina en cero, cero, cero, dos, oprima 1. "
+        "Para otra cuenta, oprima 2.",
         "Para retransmisión, oprima 3.",
         "For English, press 9.",  # in the English voice: no language menu before
     ]
