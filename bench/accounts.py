@@ -74,8 +74,7 @@ def _verify_and_pay(member: Member, today: date, card: str = CARD) -> list[str]:
     return [
         member.born.strftime("%m%d%Y"),
         "1",  # main menu: make a payment (one payable plan: no plan choice)
-        "1",  # the full balance
-        "1",  # by card
+        "1",  # by card (its bill just heard: the full balance, no amount menu)
         f"{card}#",
         expiry,
         "123",  # the security code of a Visa card: 3 digits

@@ -205,12 +205,12 @@ class RqJobs:
 
     def _state(self, job: Any) -> str:
         """done, waiting, or lost (failed, gone, or started by a worker that is dead)."""
-        from rq.exceptions import NoSuchJobError
+        from rq.exceptions import InvalidJobOperation, NoSuchJobError
         from rq.job import JobStatus
 
         try:
             status = job.get_status(refresh=True)
-        except NoSuchJobError:
+        except (NoSuchJobError, InvalidJobOperation):  # its record is gone from Redis
             return "lost"
         if status == JobStatus.FINISHED:
             return "done"

@@ -167,13 +167,20 @@ def _month_day(d: date, lang: str, today: date | None) -> str:
 
 def say_when(d: date, lang: str, today: date | None) -> str:
     """A day something happens, ready to follow a verb: en "today, November twenty-third",
-    "tomorrow, ...", "on Monday, November thirtieth"; es "hoy, veintitrés de noviembre",
-    "mañana, ...", "el lunes treinta de noviembre"."""
+    "tomorrow, ...", "on Monday, November thirtieth", and a week or more away "on December
+    twenty-third" (the weekday helps only within the week); es "hoy, veintitrés de noviembre",
+    "mañana, ...", "el lunes treinta de noviembre", "el veintitrés de diciembre"."""
     check_language(lang)
     ahead = (d - today).days if today is not None else None
     if ahead in (0, 1):
         return f"{_RELATIVE_DAYS[lang][ahead]}, {_month_day(d, lang, today)}"
-    return ("on " if lang == "en" else "el ") + say_date(d, lang, today)
+    on = "on " if lang == "en" else "el "
+    if ahead is not None and abs(ahead) >= _WEEK:
+        return on + _month_day(d, lang, today)
+    return on + say_date(d, lang, today)
+
+
+_WEEK = 7  # days: a date this far from today is said without its weekday
 
 
 def say_moment(moment: datetime, lang: str, today: date) -> str:

@@ -36,6 +36,11 @@ def back_from(ctx) -> str | None:
         return "autopay_day"
     if step == "autopay_authorization":
         return "autopay_day"
+    if ctx.state.get("amount_offer") and step in ("choose_method", "enter_amount"):
+        # No amount menu was asked: the method menu offered another amount.
+        if step == "enter_amount":
+            return "choose_method"
+        return "choose_plan" if len(ctx.account.payable_plans) > 1 else "main_menu"
     if step in ("card_number", "bank_account_type"):
         both = ctx.settings.card_enabled and ctx.settings.bank_enabled
         return "choose_method" if both else "choose_amount"

@@ -18,7 +18,6 @@ from ivr.flows.base import (
     Step,
     Term,
     line,
-    menu,
     value,
 )
 from ivr.flows.money import left_owing, methods_term
@@ -61,14 +60,24 @@ def _choose_plan(ctx, keys: str) -> Outcome:
     return Go("choose_amount")
 
 
+def _choose_amount_enter(ctx) -> Outcome | None:
+    """With the amount and plan just heard and two methods to choose from, no amount menu: the
+    full amount is taken, and the method menu offers another (`amount_offer`)."""
+    plan, settings = chosen_plan(ctx), ctx.settings
+    both_methods = settings.card_enabled and settings.bank_enabled
+    if _heard(ctx, plan) and both_methods and not plan.coverage_start:
+        ctx.state["amount"], ctx.state["amount_offer"] = str(plan.balance), True
+        return Go("choose_method")
+    ctx.state.pop("amount_offer", None)
+    return None
+
+
 def _choose_amount_ask(ctx) -> Ask:
     plan = chosen_plan(ctx)
     lines: tuple[Line, ...] = ()
     if plan.coverage_start:
         lines += (line("pay.binder_start", start=Day(plan.coverage_start)),)
-    # Neither the amount nor the plan is said again when the caller has just heard both: the
-    # plan's one bill in the summary of the member's only plan, or in the plan choice.
-    if _one_bill(plan) and (len(ctx.account.plans) == 1 or len(ctx.account.payable_plans) > 1):
+    if _heard(ctx, plan):
         choice = line("pay.in_full")
     elif len(ctx.account.plans) > 1:
         kind = Term(f"kind.{plan.kind}")
@@ -78,9 +87,12 @@ def _choose_amount_ask(ctx) -> Ask:
     return Ask((*lines, choice), Input.MENU)
 
 
-def _one_bill(plan) -> bool:
-    """The whole balance is one bill, said with its amount when the caller heard it."""
-    return len(plan.bills) == 1 and plan.bills[0].amount == plan.balance and not plan.processing
+def _heard(ctx, plan) -> bool:
+    """Whether the caller has just heard the amount in full and the plan it is for: the plan's
+    one bill, in the summary of the member's only plan or in the plan choice."""
+    one_bill = len(plan.bills) == 1 and plan.bills[0].amount == plan.balance
+    named = len(ctx.account.plans) == 1 or len(ctx.account.payable_plans) > 1
+    return one_bill and not plan.processing and named
 
 
 def _choose_amount(ctx, keys: str) -> Outcome:
@@ -111,7 +123,16 @@ def _choose_method_enter(ctx) -> Outcome | None:
     return Go("card_number" if settings.card_enabled else "bank_account_type")
 
 
+def _choose_method_ask(ctx) -> Ask:
+    lines = (line("pay.method_choice"),)
+    if ctx.state.get("amount_offer"):
+        lines += (line("pay.other_amount"),)
+    return Ask(lines, Input.MENU)
+
+
 def _choose_method(ctx, keys: str) -> Outcome:
+    if keys == "3" and ctx.state.get("amount_offer"):
+        return Go("enter_amount")
     if keys not in {"1", "2"}:
         return Retry((line("error.choice"),))
     ctx.erase_secrets()
@@ -200,12 +221,14 @@ def _retry_payment(ctx, keys: str) -> Outcome:
 
 STEPS = (
     Step("choose_plan", enter=_choose_plan_enter, ask=_choose_plan_ask, handle=_choose_plan),
-    Step("choose_amount", ask=_choose_amount_ask, handle=_choose_amount),
+    Step(
+        "choose_amount", enter=_choose_amount_enter, ask=_choose_amount_ask, handle=_choose_amount
+    ),
     Step("enter_amount", ask=value("pay.enter_amount", (1, 12), costly=True), handle=_enter_amount),
     Step(
         "choose_method",
         enter=_choose_method_enter,
-        ask=menu("pay.method_choice"),
+        ask=_choose_method_ask,
         handle=_choose_method,
     ),
     Step("confirm_payment", enter=_confirm_enter, ask=_confirm_card_ask, handle=_confirm),

@@ -167,7 +167,7 @@ def test_the_written_copy_by_text_lets_the_first_debit_go(make_line) -> None:
 def test_a_text_receipt_is_sent_when_the_caller_asks(make_line) -> None:
     line = make_line(bank_data_key=KEY, sms_from=SMS_FROM)
     card = ["1", "4242424242424242#", "1228#", "123#", "02110#"]
-    log = line.call(signed_in() + ["1", "1", "1", *card, "1", "4", "3"], caller=ANA_PHONE)
+    log = line.call(signed_in() + ["1", "1", *card, "1", "4", "3"], caller=ANA_PHONE)
     assert "For a text message receipt, press 4." in log.spoken
     assert "A receipt will be texted to the number ending in zero, one, zero, zero." in log.spoken
     [receipt] = [m for m in rows(line, OUTBOX) if m["kind"] == "receipt"]

@@ -97,7 +97,7 @@ def test_ana_enrols_and_her_debit_goes_out_and_settles(make_line, tmp_path: Path
 
     # Her dental bill she pays by bank on a call: a single TEL debit, in the same file.
     bank = ["2", "1", f"{ROUTING}#", "000222333444#", "000222333444#", "1", "3"]
-    call = line.call(["1", f"{ANA}#", f"{ANA_DOB}#", "1", "2", "1", *bank])
+    call = line.call(["1", f"{ANA}#", f"{ANA_DOB}#", "1", "2", *bank])
     assert "Your bank payment is scheduled." in call.spoken
     MoneyOracle(line.app.extensions["ivr"].core.engine).check_call(call.call_sid, call.spoken)
 

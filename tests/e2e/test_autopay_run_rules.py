@@ -61,7 +61,7 @@ def billed(line: Line, amount: str) -> None:
 def test_a_payment_made_meanwhile_lowers_the_debit(make_line) -> None:
     line, enrolment = enrolled(make_line)
     card = ["1", "4242424242424242#", "1228#", "123#", "02110#"]
-    heard = line.call(["1", f"{ANA}#", f"{ANA_DOB}#", "1", "1", "2", "20*00#", *card, "1", "3"])
+    heard = line.call(["1", f"{ANA}#", f"{ANA_DOB}#", "1", "1", "3", "20*00#", *card, "1", "3"])
     assert "Approved." in heard.spoken
     assert run(line, enrolment, NOVEMBER_23).debited == 1
     assert debits(line) == [(Decimal("25.00"), "approved")]
@@ -70,7 +70,7 @@ def test_a_payment_made_meanwhile_lowers_the_debit(make_line) -> None:
 def test_nothing_due_is_no_debit(make_line) -> None:
     line, enrolment = enrolled(make_line)
     card = ["1", "4242424242424242#", "1228#", "123#", "02110#"]
-    line.call(["1", f"{ANA}#", f"{ANA_DOB}#", "1", "1", "1", *card, "1", "3"])
+    line.call(["1", f"{ANA}#", f"{ANA_DOB}#", "1", "1", *card, "1", "3"])
     report = run(line, enrolment, NOVEMBER_23)
     assert report.debited == 0 and report.skipped == {"nothing_due": 1}
     assert debits(line) == []

@@ -33,7 +33,7 @@ def card(number: str = VISA, expiry: str = "1228", code: str = "123") -> list[st
 
 
 def test_ana_pays_her_health_premium_by_card(line: Line) -> None:
-    script = signed_in(ANA, ANA_DOB) + ["1", "1", "1"] + card() + ["1", "3"]
+    script = signed_in(ANA, ANA_DOB) + ["1", "1"] + card() + ["1", "3"]
     log = line.call(script)
 
     spoken = log.spoken
@@ -54,13 +54,13 @@ def test_ana_pays_her_health_premium_by_card(line: Line) -> None:
 
 
 def test_confirmation_number_is_spelled_and_repeatable(line: Line) -> None:
-    log = line.call(signed_in(ANA, ANA_DOB) + ["1", "2", "1"] + card() + ["1", "1", "3"])
+    log = line.call(signed_in(ANA, ANA_DOB) + ["1", "2"] + card() + ["1", "1", "3"])
     confirmation = line.payments.recent_payments(ANA)[0].confirmation
     assert log.spoken.count(say_characters(confirmation, "en")) == 2
 
 
 def test_luis_pays_by_bank_in_spanish_with_a_tel_authorization(line: Line) -> None:
-    script = signed_in(LUIS, LUIS_DOB, lang="2") + ["1", "1"] + bank() + ["1", "3"]
+    script = signed_in(LUIS, LUIS_DOB, lang="2") + ["1"] + bank() + ["1", "3"]
     log = line.call(script)
 
     spoken = log.spoken
@@ -75,7 +75,7 @@ def test_luis_pays_by_bank_in_spanish_with_a_tel_authorization(line: Line) -> No
 
 def test_decline_then_another_card_is_approved(line: Line) -> None:
     declined = card(number="4000000000009995")
-    script = signed_in(ANA, ANA_DOB) + ["1", "1", "1"] + declined + ["1"]
+    script = signed_in(ANA, ANA_DOB) + ["1", "1"] + declined + ["1"]
     script += ["1"] + card()[0:] + ["1", "3"]  # try another: method, card details, confirm
     log = line.call(script)
 
@@ -85,7 +85,7 @@ def test_decline_then_another_card_is_approved(line: Line) -> None:
 
 
 def test_gateway_failure_is_told_truthfully(line: Line) -> None:
-    script = signed_in(ANA, ANA_DOB) + ["1", "1", "1"] + card(number="4000000000000119")
+    script = signed_in(ANA, ANA_DOB) + ["1", "1"] + card(number="4000000000000119")
     log = line.call(script + ["1", "2"])
     assert "because of a system problem" in log.spoken
     assert "You have not been charged for this payment." in log.spoken
@@ -94,7 +94,7 @@ def test_gateway_failure_is_told_truthfully(line: Line) -> None:
 
 
 def test_two_plans_are_offered_separately(line: Line) -> None:
-    log = line.call(signed_in(ANA, ANA_DOB) + ["1", "2", "1", "1"] + card() + ["1", "3"])
+    log = line.call(signed_in(ANA, ANA_DOB) + ["1", "2"] + card() + ["1", "3"])
     assert "To pay your health plan, forty-five dollars, press 1." in log.spoken
     assert "To pay your dental plan, thirty-two dollars, press 2." in log.spoken
     payment = line.payments.recent_payments(ANA)[0]
@@ -102,7 +102,7 @@ def test_two_plans_are_offered_separately(line: Line) -> None:
 
 
 def test_a_partial_payment_says_what_it_leaves_owing(line: Line) -> None:
-    script = signed_in(ANA, ANA_DOB) + ["1", "1", "2", "20*50#"] + card() + ["1", "3"]
+    script = signed_in(ANA, ANA_DOB) + ["1", "1", "3", "20*50#"] + card() + ["1", "3"]
     log = line.call(script)
     left = "twenty-four dollars and fifty cents"
     assert (
@@ -118,13 +118,13 @@ def test_a_partial_payment_says_what_it_leaves_owing(line: Line) -> None:
 
 
 def test_more_than_the_balance_is_refused(line: Line) -> None:
-    log = line.call(signed_in(ANA, ANA_DOB) + ["1", "1", "2", "46#", "hangup"])
+    log = line.call(signed_in(ANA, ANA_DOB) + ["1", "1", "3", "46#", "hangup"])
     assert "You can pay at most forty-five dollars by phone." in log.spoken
     assert line.payments.recent_payments(ANA) == []
 
 
 def test_binder_payment_tells_the_start_date_and_activates(line: Line) -> None:
-    log = line.call(signed_in(MEI, MEI_DOB) + ["1", "1", "1"] + card() + ["1", "3"])
+    log = line.call(signed_in(MEI, MEI_DOB) + ["1", "1"] + card() + ["1", "3"])
     assert "waiting for its first payment" in log.spoken
     assert "your coverage starts on Tuesday, December first" in log.spoken
     plan = line.payments.account_summary(MEI).plans[0]
@@ -135,7 +135,7 @@ def test_each_bill_is_told_with_its_own_amount_date_and_month_past_due_first(lin
     """James has one plan: its bills need not say which plan (Ana's two plans do, README)."""
     log = line.call(signed_in(JAMES, JAMES_DOB) + ["hangup"])
     assert (
-        "Sixty-eight dollars for November was due on Friday, October "
+        "Sixty-eight dollars for November was due on October "
         "twenty-third, and is past due.\n"
         "Then sixty-eight dollars is due on Monday, November twenty-third, for December.\n"
         "Your coverage is at risk until what is past due is paid." in log.spoken
@@ -177,7 +177,7 @@ def test_a_number_on_file_that_is_not_attested_hears_nothing_of_the_account(line
 def test_the_tel_authorization_is_heard_before_the_key_counts(line: Line) -> None:
     """Keyed early (barge-in), '1' would accept an authorization not yet read: it is said
     outside the Gather, so only the question that follows takes a key."""
-    log = line.call(signed_in(LUIS, LUIS_DOB, lang="2") + ["1", "1"] + bank() + ["hangup"])
+    log = line.call(signed_in(LUIS, LUIS_DOB, lang="2") + ["1"] + bank() + ["hangup"])
     question = next(p for p in log.gather_prompts() if "Para autorizar este débito" in p)
     assert "único débito ACH" not in question  # said before the Gather, not inside it
     assert "usted, Luis Ortega, autoriza al Massachusetts Health Connector" in log.spoken
@@ -186,6 +186,6 @@ def test_the_tel_authorization_is_heard_before_the_key_counts(line: Line) -> Non
 
 
 def test_the_card_read_back_is_heard_before_the_key_counts(line: Line) -> None:
-    log = line.call(signed_in(ANA, ANA_DOB) + ["1", "1", "1"] + card() + ["hangup"])
+    log = line.call(signed_in(ANA, ANA_DOB) + ["1", "1"] + card() + ["hangup"])
     question = next(p for p in log.gather_prompts() if "To confirm, press 1." in p)
     assert "Paying" not in question and "Paying" in log.spoken

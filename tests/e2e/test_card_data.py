@@ -22,7 +22,7 @@ def stored(line: Line) -> bytes:
 
 
 def test_a_card_number_said_at_the_expiry_prompt_is_refused_not_read_back(line: Line) -> None:
-    to_expiry = signed_in(ANA, ANA_DOB) + ["1", "1", "1", "1", SPOKEN_VISA, "1"]
+    to_expiry = signed_in(ANA, ANA_DOB) + ["1", "1", "1", SPOKEN_VISA, "1"]
     log = line.call(to_expiry + [SPOKEN_VISA, "hangup"], to=RELAY_NUMBER)
     assert "Please enter 4 digits." in log.said_after(len(to_expiry) + 1)
     assert SPOKEN_IN_FULL not in log.spoken
@@ -30,7 +30,7 @@ def test_a_card_number_said_at_the_expiry_prompt_is_refused_not_read_back(line: 
 
 
 def test_the_stored_answer_and_state_hold_no_card_number(line: Line) -> None:
-    to_expiry = signed_in(ANA, ANA_DOB) + ["1", "1", "1", "1", SPOKEN_VISA, "1", SPOKEN_VISA]
+    to_expiry = signed_in(ANA, ANA_DOB) + ["1", "1", "1", SPOKEN_VISA, "1", SPOKEN_VISA]
     snapshots: list[bytes] = []
     real_commit = line.kv.commit
 

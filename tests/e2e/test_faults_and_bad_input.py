@@ -41,7 +41,6 @@ def test_invalid_card_details_get_specific_answers(line: Line) -> None:
         "1",
         "1",
         "1",
-        "1",
         "4242424242424241#",
         "4242424242424242#",
         "1320#",
@@ -74,7 +73,7 @@ def test_silence_at_the_offer_ends_the_call_politely(line: Line) -> None:
 
 
 def test_hang_up_before_confirming_charges_nothing(line: Line) -> None:
-    log = line.call(signed_in(ANA, ANA_DOB) + ["1", "1", "1"] + card() + ["hangup"])
+    log = line.call(signed_in(ANA, ANA_DOB) + ["1", "1"] + card() + ["hangup"])
     assert "To confirm, press 1." in log.spoken
     assert line.payments.recent_payments(ANA) == []
     # The status callback erased the card data and left only the call's tombstone.
@@ -119,7 +118,7 @@ def test_agent_hours_follow_the_setting(make_line) -> None:
 
 
 def test_a_redelivered_confirmation_charges_once(line: Line) -> None:
-    keys = signed_in(ANA, ANA_DOB) + ["1", "1", "1"] + card()
+    keys = signed_in(ANA, ANA_DOB) + ["1", "1"] + card()
     path = "/webhooks/voice"
     twiml(signed_post(line, path, CALL))
     for turn, digits in enumerate(keys, start=1):
@@ -143,7 +142,7 @@ def test_card_numbers_reach_no_database_log_or_store(line: Line, caplog) -> None
         original_commit(call_sid, held, state, secret)
 
     line.kv.commit = spy  # type: ignore[method-assign]
-    line.call(signed_in(ANA, ANA_DOB) + ["1", "1", "1"] + card(code="987") + ["1", "3"])
+    line.call(signed_in(ANA, ANA_DOB) + ["1", "1"] + card(code="987") + ["1", "3"])
     assert line.payments.recent_payments(ANA)[0].status.value == "approved"
     line.app.extensions["ivr"].db_engine.dispose()
     assert VISA.encode() not in line.database.read_bytes()
@@ -252,7 +251,7 @@ def test_a_redis_blip_mid_call_ends_no_call(line: Line) -> None:
         if "Enter the expiration" in str(event) and not refused["count"]:
             refused["left"] = 3  # the expiry date is keyed into the blip
 
-    log = line.call(signed_in(ANA, ANA_DOB) + ["1", "1", "1", *card[:2], "1228#", *card[2:],
+    log = line.call(signed_in(ANA, ANA_DOB) + ["1", "1", *card[:2], "1228#", *card[2:],
                     "1", "3"], on_event=on_event)  # fmt: skip
     assert refused["count"] == 3
     assert "Sorry for the wait." in log.spoken
@@ -323,7 +322,7 @@ def test_silence_at_the_greeting_does_not_repeat_the_welcome(line: Line) -> None
 
 
 def test_zero_as_an_amount_is_an_amount_not_a_transfer(line: Line) -> None:
-    log = line.call(signed_in(ANA, ANA_DOB) + ["1", "1", "2", "0#", "hangup"])
+    log = line.call(signed_in(ANA, ANA_DOB) + ["1", "1", "3", "0#", "hangup"])
     assert "The amount must be more than zero." in log.spoken
     assert not log.transfers
 

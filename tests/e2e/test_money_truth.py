@@ -49,8 +49,8 @@ def assert_records_match_the_processor(line: Line, subscriber: str, spoken: str)
 
 
 def test_health_then_dental_in_one_call(line: Line) -> None:
-    script = signed_in(ANA, ANA_DOB) + ["1", "1", "1"] + card() + ["1", "2"]
-    script += ["1", "1", "1"] + card() + ["1", "3"]  # back at the menu: the dental plan is left
+    script = signed_in(ANA, ANA_DOB) + ["1", "1"] + card() + ["1", "2"]
+    script += ["1", "1"] + card() + ["1", "3"]  # back at the menu: the dental plan is left
     log = line.call(script)
     assert log.spoken.count("Approved. Your confirmation number is") == 2
     assert "To pay your dental plan's thirty-two dollars in full, press 1." in log.spoken
@@ -59,7 +59,7 @@ def test_health_then_dental_in_one_call(line: Line) -> None:
 
 
 def test_the_same_amount_twice_in_one_call_is_two_payments(line: Line) -> None:
-    partial = ["1", "2", "100#"] + card() + ["1"]
+    partial = ["1", "3", "100#"] + card() + ["1"]
     log = line.call(signed_in(LUIS, LUIS_DOB, lang="1") + partial + ["2"] + partial + ["3"])
     first, second = approved_confirmations(line, LUIS)
     assert first != second
@@ -78,14 +78,14 @@ def test_the_rest_of_a_binder_after_a_partial_payment(line: Line) -> None:
 
 
 def test_silence_after_a_payment_ends_with_the_truth_not_nothing_charged(line: Line) -> None:
-    log = line.call(signed_in(ANA, ANA_DOB) + ["1", "1", "1"] + card() + ["1", "", "", "", ""])
+    log = line.call(signed_in(ANA, ANA_DOB) + ["1", "1"] + card() + ["1", "", "", "", ""])
     assert log.ended_by == "server-hangup"
     assert WENT_THROUGH in log.spoken
     assert "Nothing has been charged" not in log.spoken
 
 
 def test_cancelling_a_second_payment_keeps_the_first_true(line: Line) -> None:
-    script = signed_in(ANA, ANA_DOB) + ["1", "1", "1"] + card() + ["1", "2"]
+    script = signed_in(ANA, ANA_DOB) + ["1", "1"] + card() + ["1", "2"]
     log = line.call(script + ["1", "1"] + card() + ["3", "hangup"])
     assert "This payment was cancelled and not charged." in log.spoken
     assert log.said_after(len(script) + 7).count(WENT_THROUGH) == 1
@@ -95,7 +95,7 @@ def test_cancelling_a_second_payment_keeps_the_first_true(line: Line) -> None:
 
 def test_a_slow_processor_holds_then_tells_the_result(make_line) -> None:
     line = make_line(slow_seconds=0.6, processor_wait=0.1)
-    script = signed_in(ANA, ANA_DOB) + ["1", "1", "1"] + card(SLOW_CARD) + ["1", "3"]
+    script = signed_in(ANA, ANA_DOB) + ["1", "1"] + card(SLOW_CARD) + ["1", "3"]
     log = line.call(script, on_event=hold_for_real())
     assert "Your payment is being processed. Please hold." in log.spoken
     assert "Approved. Your confirmation number is" in log.spoken
@@ -113,7 +113,7 @@ def test_a_payment_slower_than_the_holds_is_told_later_in_the_call(make_line) ->
             answer.set()
             assert wait_until(lambda: line.statuses(ANA) == ["approved"])
 
-    pay = signed_in(ANA, ANA_DOB) + ["1", "1", "1"] + card(SLOW_CARD) + ["1"]
+    pay = signed_in(ANA, ANA_DOB) + ["1", "1"] + card(SLOW_CARD) + ["1"]
     log = line.call(pay + ["3", "hangup"], on_event=answer_when_told)
     assert answer.is_set()
     news = "An update: your payment of forty-five dollars to your health plan has been approved."
@@ -130,7 +130,7 @@ def test_the_call_state_lost_after_the_charge_still_tells_the_truth(line: Line) 
         return real_commit(call_sid, held, state, secret)
 
     line.kv.commit = lost_after_confirming  # type: ignore[method-assign]
-    log = line.call(signed_in(ANA, ANA_DOB) + ["1", "1", "1"] + card() + ["1"])
+    log = line.call(signed_in(ANA, ANA_DOB) + ["1", "1"] + card() + ["1"])
     assert "Approved. Your confirmation number is" in log.spoken
     assert "our system is having a problem" in log.spoken
     assert log.transfers  # business hours: a representative, with the truth already told
@@ -148,7 +148,7 @@ def test_the_database_lost_while_recording_still_tells_the_truth(line: Line, mon
 
     monkeypatch.setattr(Reserver, "record", lost_once)
     monkeypatch.setattr(service_module, "RECORD_RETRY_DELAYS", (0.05,))
-    log = line.call(signed_in(ANA, ANA_DOB) + ["1", "1", "1"] + card() + ["1", "3"])
+    log = line.call(signed_in(ANA, ANA_DOB) + ["1", "1"] + card() + ["1", "3"])
     assert failures and "Approved. Your confirmation number is" in log.spoken
     line.app.extensions["ivr"].core.service.close()  # the retry has run by now
     assert_records_match_the_processor(line, ANA, log.spoken)
@@ -159,7 +159,7 @@ def test_the_database_lost_before_reserving_says_not_charged(line: Line, monkeyp
         raise OperationalError("INSERT INTO payments", {}, Exception("connection refused"))
 
     monkeypatch.setattr(Reserver, "reserve", down)
-    log = line.call(signed_in(ANA, ANA_DOB) + ["1", "1", "1"] + card() + ["1"])
+    log = line.call(signed_in(ANA, ANA_DOB) + ["1", "1"] + card() + ["1"])
     assert "The payment you just confirmed was not made." in log.spoken
     assert "approved" not in log.spoken
     assert line.processor.kept_charges() == {}
@@ -179,7 +179,7 @@ def test_a_confirmation_whose_answer_was_lost_is_never_charged_twice(line: Line,
 
     from tests.e2e.conftest import signed_post
 
-    keys = signed_in(ANA, ANA_DOB) + ["1", "1", "1"] + card()
+    keys = signed_in(ANA, ANA_DOB) + ["1", "1"] + card()
     call = {"CallSid": "CA" + "7" * 32, "From": "+16175559999", "To": "+18776236765"}
     signed_post(line, "/webhooks/voice", call)
     for turn, digits in enumerate(keys, start=1):
@@ -197,9 +197,9 @@ def test_a_confirmation_whose_answer_was_lost_is_never_charged_twice(line: Line,
 def test_three_declines_in_a_call_then_only_a_representative(line: Line) -> None:
     declined = card(DECLINED) + ["1"]
     retry = ["1"]  # "to try another card or account, press 1"
-    script = signed_in(ANA, ANA_DOB) + ["1", "1", "1"] + declined + retry
+    script = signed_in(ANA, ANA_DOB) + ["1", "1"] + declined + retry
     script += card(DECLINED) + ["1"] + retry + card(DECLINED) + ["1"]
-    log = line.call(script + ["1", "1", "1", "1", "hangup"])  # try to pay once more
+    log = line.call(script + ["1", "1", "1", "hangup"])  # try to pay once more
     assert log.spoken.count("Your payment was declined by your card issuer.") == 3
     assert "no more payment attempts can be made in this call" in log.spoken
     assert line.statuses(ANA) == ["declined"] * 3  # nothing more reached the processor
@@ -219,7 +219,7 @@ def test_call_state_lost_while_holding_tells_the_payment_first_then_its_result(m
             answer.set()
             assert wait_until(lambda: line.statuses(ANA) == ["approved"])
 
-    pay = signed_in(ANA, ANA_DOB) + ["1", "1", "1"] + card(SLOW_CARD) + ["1"]
+    pay = signed_in(ANA, ANA_DOB) + ["1", "1"] + card(SLOW_CARD) + ["1"]
     log = line.call(pay + signed_in(ANA, ANA_DOB) + ["hangup"], on_event=on_event)
     spoken = log.spoken
     told = spoken.index(
@@ -236,7 +236,7 @@ def test_call_state_lost_while_holding_tells_the_payment_first_then_its_result(m
 def test_a_summary_with_a_charge_in_flight_says_so_not_nothing_due(make_line) -> None:
     answer = threading.Event()
     line = make_line(sleep=lambda _: answer.wait(10), processor_wait=0.01)
-    pay = signed_in(ANA, ANA_DOB) + ["1", "1", "1"] + card(SLOW_CARD) + ["1"]
+    pay = signed_in(ANA, ANA_DOB) + ["1", "1"] + card(SLOW_CARD) + ["1"]
     line.call(pay + ["hangup"])  # the caller leaves while the processor still has it
     assert line.statuses(ANA) == ["pending"]
     log = line.call(signed_in(ANA, ANA_DOB) + ["hangup"])
@@ -271,7 +271,7 @@ def test_a_charge_outlives_the_worker_that_started_it(make_line) -> None:
             transport.client = survivor.test_client()  # every later webhook reaches the survivor
 
     phone = Phone(transport, TOKEN, from_number="+16175559999")
-    pay = signed_in(ANA, ANA_DOB) + ["1", "1", "1"] + card(SLOW_CARD) + ["1"]
+    pay = signed_in(ANA, ANA_DOB) + ["1", "1"] + card(SLOW_CARD) + ["1"]
     try:
         log = phone.call(pay + ["3", "hangup"], on_event=on_event)
         assert "Approved. Your confirmation number is" in log.spoken
@@ -295,7 +295,7 @@ def test_a_save_lost_after_the_charge_is_waited_out_and_charges_once(line: Line)
         return real_commit(call_sid, held, state, secret)
 
     line.kv.commit = blip_after_confirming  # type: ignore[method-assign]
-    log = line.call(signed_in(ANA, ANA_DOB) + ["1", "1", "1"] + card() + ["1", "3", "hangup"])
+    log = line.call(signed_in(ANA, ANA_DOB) + ["1", "1"] + card() + ["1", "3", "hangup"])
     assert len(failed) == 3
     assert sum("retry=" in sent.url for sent in log.sent) == 3  # each lost save: asked again
     assert log.spoken.count("Approved. Your confirmation number is") == 1

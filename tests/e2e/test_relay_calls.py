@@ -23,7 +23,6 @@ def test_relay_card_payment_with_spoken_digits_and_25_second_answers(line: Line)
         "1",
         "1",
         "1",
-        "1",
         SPOKEN_VISA,
         "1",  # spoken card number, read back (last 4), confirmed
         "say: one two two eight",
@@ -53,7 +52,7 @@ def test_relay_card_payment_with_spoken_digits_and_25_second_answers(line: Line)
 
 
 def test_relay_option_from_the_main_number_and_bank_payment(line: Line) -> None:
-    script = signed_in(LUIS, LUIS_DOB, lang="3") + ["1", "1"] + bank() + ["1", "3"]
+    script = signed_in(LUIS, LUIS_DOB, lang="3") + ["1"] + bank() + ["1", "3"]
     log = line.call(script)
     assert all(g.timeout >= 30 for g in log.gathers[1:])
     assert "single ACH debit" in log.spoken
@@ -70,7 +69,7 @@ def test_misheard_speech_is_reasked_and_a_wrong_readback_reentered(line: Line) -
 
 
 def test_spoken_readback_can_be_rejected(line: Line) -> None:
-    script = ["1", f"{ANA}#", f"{ANA_DOB}#", "1", "1", "2", "say: two oh", "2", "20#", "hangup"]
+    script = ["1", f"{ANA}#", f"{ANA_DOB}#", "1", "1", "3", "say: two oh", "2", "20#", "hangup"]
     log = relay_call(line, script)
     assert "We heard two, zero." in log.spoken
     assert "Let's try that again." in log.spoken
@@ -138,9 +137,22 @@ def test_help_and_repeat_are_understood_at_any_relay_prompt(line, lang, help_wor
 
 
 def test_go_back_returns_to_the_previous_question_never_past_a_payment(line: Line) -> None:
-    to_expiry = ["1", f"{ANA}#", f"{ANA_DOB}#", "1", "1", "1", "1", SPOKEN_VISA, "1"]
+    to_expiry = ["1", f"{ANA}#", f"{ANA_DOB}#", "1", "1", "1", SPOKEN_VISA, "1"]
     log = relay_call(line, [*to_expiry, "say: go back", "hangup"])
     assert log.said_after(len(to_expiry) + 2).startswith("Enter the card number")
+
+
+def test_go_back_from_the_method_menu_skips_the_amount_menu_never_asked(line: Line) -> None:
+    """With the plan and its amount just heard there is no amount menu: back from the method
+    menu is the plan choice, and back from another amount is the method menu."""
+    to_method = ["1", f"{ANA}#", f"{ANA_DOB}#", "1", "1"]
+    log = relay_call(line, [*to_method, "say: go back", "hangup"])
+    assert log.said_after(len(to_method) + 2).startswith(
+        "To pay your health plan, forty-five dollars, press 1."
+    )
+    to_amount = [*to_method, "3"]
+    log = relay_call(line, [*to_amount, "say: go back", "hangup"])
+    assert log.said_after(len(to_amount) + 2).startswith("Press 1 for card.")
 
 
 def test_representative_said_at_a_relay_prompt_connects_to_the_relay_queue(line: Line) -> None:

@@ -33,14 +33,14 @@ EVENING = datetime(2026, 11, 18, 20, 0, tzinfo=EASTERN)
     [
         (
             "1",
-            "Sixty-eight dollars for November was due on Friday, October "
+            "Sixty-eight dollars for November was due on October "
             "twenty-third, and is past due.\nThen sixty-eight dollars is due today, November "
             "twenty-third, for December.",
         ),
         (
             "2",
             "El pago de sesenta y ocho dólares de noviembre vencía el "
-            "viernes veintitrés de octubre y está atrasado.\nLuego, sesenta y ocho dólares vence "
+            "veintitrés de octubre y está atrasado.\nLuego, sesenta y ocho dólares vence "
             "hoy, veintitrés de noviembre, por diciembre.",
         ),
     ],
@@ -115,7 +115,7 @@ def test_only_the_choices_that_exist_are_offered(make_line) -> None:
 
 
 def test_recent_payments_are_offered_once_the_line_has_taken_one(line) -> None:
-    script = signed_in(ANA, ANA_DOB) + ["1", "1", "1"] + card() + ["1", "2", "3", "hangup"]
+    script = signed_in(ANA, ANA_DOB) + ["1", "1"] + card() + ["1", "2", "3", "hangup"]
     log = line.call(script)
     before, after = log.spoken.split("Approved. Your confirmation number is")
     assert "For recent payments, press 3." not in before
@@ -130,20 +130,50 @@ def test_no_bank_account_is_mentioned_when_bank_payments_are_off(make_line) -> N
     assert "To change it, press 2." in log.spoken
     assert "To try another card, press 1." in log.spoken
     assert "bank" not in log.spoken
+    # No method menu to offer another amount in: the amount menu is asked.
+    assert "To pay in full, press 1. For another amount, press 2." in log.spoken
 
 
 @pytest.mark.parametrize(
-    ("lang", "choice", "expected"),
+    ("lang", "expected"),
     [
-        ("1", "To pay your dental plan, thirty-two dollars, press 2.", "To pay in full, press 1."),
-        ("2", "Para pagar su plan dental, treinta y dos dólares, oprima 2.", "Para pagar el total"),
+        (
+            "1",
+            "To pay your dental plan, thirty-two dollars, press 2.\n"
+            "For card, press 1. For bank account, press 2.\nFor another amount, press 3.",
+        ),
+        (
+            "2",
+            "Para pagar su plan dental, treinta y dos dólares, oprima 2.\n"
+            "Para tarjeta, oprima 1. Para cuenta bancaria, oprima 2.\n"
+            "Para otra cantidad, oprima 3.",
+        ),
     ],
 )
-def test_the_amount_menu_after_the_plan_choice_says_neither_again(
-    line, lang, choice, expected
+def test_after_the_plan_and_its_amount_no_amount_menu_but_another_amount_offered(
+    line, lang, expected
 ) -> None:
     log = line.call(signed_in(ANA, ANA_DOB, lang) + ["1", "2", "hangup"])
-    assert f"{choice}\n{expected}" in log.spoken  # right after the plan and its amount
+    assert expected in log.spoken
+
+
+def test_another_amount_from_the_method_menu_is_paid_and_read_back(line) -> None:
+    script = signed_in(ANA, ANA_DOB) + ["1", "2", "3", "10*00#"] + card() + ["1", "3"]
+    log = line.call(script)
+    assert "Paying ten dollars to your dental plan, Visa ending in" in log.spoken
+    assert "Approved. Your confirmation number is" in log.spoken
+    assert line.payments.recent_payments(ANA)[0].amount == 10
+
+
+def test_a_bill_not_just_heard_is_offered_with_its_amount_and_plan(line) -> None:
+    """Health paid, the dental plan is the only one left: the menu skips the plan choice, so
+    the amount menu says which plan and how much."""
+    script = signed_in(ANA, ANA_DOB) + ["1", "1"] + card() + ["1", "2", "1", "hangup"]
+    log = line.call(script)
+    assert log.spoken.endswith(
+        "To pay your dental plan's thirty-two dollars in full, press 1. "
+        "For another amount, press 2."
+    )
 
 
 def test_a_caller_recognised_by_caller_id_is_greeted_in_the_language_on_file(line) -> None:
@@ -197,7 +227,7 @@ def test_wrong_keys_at_the_after_hours_offer_end_the_call_truthfully(make_line) 
     assert "a.m.." not in log.spoken and len(log.sent) < 14
 
 
-PAID_THEN_MENU = signed_in(ANA, ANA_DOB) + ["1", "1", "1"] + card() + ["1", "2"]
+PAID_THEN_MENU = signed_in(ANA, ANA_DOB) + ["1", "1"] + card() + ["1", "2"]
 
 
 def test_three_wrong_keys_at_a_menu_end_the_call_with_its_money_out_of_hours(make_line) -> None:

@@ -19,7 +19,7 @@ from tests.e2e.conftest import TOKEN, WEDNESDAY_MORNING, Clock
 from tests.e2e.test_card_and_bank_calls import ANA, ANA_DOB, LUIS, LUIS_DOB, card, signed_in
 
 pytestmark = pytest.mark.integration
-CARD_CALL = signed_in(ANA, ANA_DOB) + ["1", "1", "1"] + card() + ["1", "3"]
+CARD_CALL = signed_in(ANA, ANA_DOB) + ["1", "1"] + card() + ["1", "3"]
 
 
 @pytest.fixture()
@@ -67,7 +67,7 @@ def test_a_card_payment_across_two_workers_sharing_redis(workers, redis_client: 
 
 def test_two_calls_paying_the_same_plan_at_once_charge_it_once(workers) -> None:
     """Luis has one plan: whichever call confirms second finds nothing left to pay."""
-    luis = signed_in(LUIS, LUIS_DOB) + ["1", "1"] + card() + ["1", "3"]
+    luis = signed_in(LUIS, LUIS_DOB) + ["1"] + card() + ["1", "3"]
     logs = []
 
     def call(app) -> None:

@@ -39,7 +39,7 @@ from tests.e2e.test_card_and_bank_calls import ANA, ANA_DOB, card, signed_in
 from tests.oracle import MoneyOracle
 
 pytestmark = pytest.mark.integration
-PAY = signed_in(ANA, ANA_DOB) + ["1", "1", "1"]  # Ana's health plan, in full, by card
+PAY = signed_in(ANA, ANA_DOB) + ["1", "1"]  # Ana's health plan (its amount just heard: in full)
 CONFIRMED = PAY + card() + ["1", "3"]
 
 

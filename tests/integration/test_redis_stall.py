@@ -49,7 +49,7 @@ def test_a_four_second_redis_stall_among_ten_calls_ends_none(
 
     def caller(index: int) -> None:
         # Ana's health plan, another amount ($1 to $4: together less than the $45 due), by card
-        script = signed_in(ANA, ANA_DOB) + ["1", "1", "2", f"{index % 4 + 1}*00#", "1"]
+        script = signed_in(ANA, ANA_DOB) + ["1", "1", "3", f"{index % 4 + 1}*00#"]
         script += card() + ["1", "3", "hangup"]
         phone = Phone(WsgiTransport(app.test_client()), TOKEN, from_number=f"+1617555{index:04d}")
         answers = Caller(script)

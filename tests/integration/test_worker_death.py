@@ -82,7 +82,7 @@ def test_killing_every_web_worker_mid_charge_leaves_no_caller_unheard(real_line)
     try:
 
         def caller(index: int) -> None:
-            script = signed_in(ANA, ANA_DOB) + ["1", "1", "2", f"{index + 1}*00#", "1"]
+            script = signed_in(ANA, ANA_DOB) + ["1", "1", "3", f"{index + 1}*00#"]
             script += card(SLOW_CARD) + ["1", "3", "hangup"]
             answers = Caller(script)
 
@@ -132,7 +132,7 @@ def test_redis_emptied_while_a_caller_holds_tells_the_payment_then_its_result(
     store = redis.Redis.from_url(real_line.redis_url)
     told = "is still being processed. We will tell you its result in this call."
     try:
-        script = signed_in(ANA, ANA_DOB) + ["1", "1", "1"] + card(SLOW_CARD) + ["1"]
+        script = signed_in(ANA, ANA_DOB) + ["1", "1"] + card(SLOW_CARD) + ["1"]
         answers = Caller(script + signed_in(ANA, ANA_DOB) + ["3", "hangup"])
 
         def on_event(event: object) -> None:

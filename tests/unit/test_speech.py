@@ -247,16 +247,24 @@ def test_word_count() -> None:
             "tomorrow, November twenty-fourth",
             "mañana, veinticuatro de noviembre",
         ),
-        (date(2026, 11, 30), "on Monday, November thirtieth", "el lunes treinta de noviembre"),
         (
-            date(2027, 1, 4),
-            "on Monday, January fourth",
-            "el lunes cuatro de enero",
+            date(2026, 11, 29),
+            "on Sunday, November twenty-ninth",
+            "el domingo veintinueve de noviembre",
         ),
+        # A week or more away, or ago: the weekday no longer helps.
+        (date(2026, 11, 30), "on November thirtieth", "el treinta de noviembre"),
+        (date(2026, 11, 16), "on November sixteenth", "el dieciséis de noviembre"),
+        (
+            date(2026, 11, 17),
+            "on Tuesday, November seventeenth",
+            "el martes diecisiete de noviembre",
+        ),
+        (date(2027, 1, 4), "on January fourth", "el cuatro de enero"),
         (
             date(2027, 6, 7),
-            "on Monday, June seventh, twenty twenty-seven",
-            "el lunes siete de junio de dos mil veintisiete",
+            "on June seventh, twenty twenty-seven",
+            "el siete de junio de dos mil veintisiete",
         ),
     ],
 )
