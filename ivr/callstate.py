@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import base64
 import json
+import secrets
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -168,7 +168,8 @@ class CallStore:
 
 
 def new_token() -> str:
-    return uuid.uuid4().hex
+    """A lock holder's token: 128 random bits, in hex."""
+    return secrets.token_hex(16)
 
 
 def wait_for(attempt: Any, timeout: float, what: str) -> Any:
