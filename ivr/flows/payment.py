@@ -74,9 +74,8 @@ def _choose_amount_enter(ctx) -> Outcome | None:
 
 def _choose_amount_ask(ctx) -> Ask:
     plan = chosen_plan(ctx)
-    lines: tuple[Line, ...] = ()
-    if plan.coverage_start:
-        lines += (line("pay.binder_start", start=Day(plan.coverage_start)),)
+    binder = (line("pay.binder_start", start=Day(plan.coverage_start)),)
+    lines: tuple[Line, ...] = binder if plan.coverage_start else ()
     if _heard(ctx, plan):
         choice = line("pay.in_full")
     elif len(ctx.account.plans) > 1:
@@ -90,9 +89,8 @@ def _choose_amount_ask(ctx) -> Ask:
 def _heard(ctx, plan) -> bool:
     """Whether the caller has just heard the amount in full and the plan it is for: the plan's
     one bill, in the summary of the member's only plan or in the plan choice."""
-    one_bill = len(plan.bills) == 1 and plan.bills[0].amount == plan.balance
     named = len(ctx.account.plans) == 1 or len(ctx.account.payable_plans) > 1
-    return one_bill and not plan.processing and named
+    return len(plan.bills) == 1 and not plan.processing and named  # then the bill is the balance
 
 
 def _choose_amount(ctx, keys: str) -> Outcome:
