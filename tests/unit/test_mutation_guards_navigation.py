@@ -13,9 +13,9 @@ import pytest
 
 from ivr.config import Settings
 from ivr.context import CallContext, FlowServices
-from ivr.flows import member, payment
+from ivr.flows import account, member, payment
 from ivr.flows.back import _PREVIOUS, back_from
-from ivr.flows.base import Go, Line, Money, Retry, Term, line
+from ivr.flows.base import Ask, Day, Go, Input, Line, Money, Month, Retry, Term, When, line
 from ivr.hours import BusinessHours
 from payments.domain.values import AccountSummary, BillDue, PlanStatus, PlanSummary
 
@@ -142,7 +142,12 @@ def test_the_amount_menu_says_the_amount_unless_just_heard_and_the_plan_when_not
         line("pay.amount_choice", amount=Money(Decimal("45.00")), kind=Term("kind.health")),
     )
     heard = call(a_plan("H-1", DEC), card=False)
-    assert payment._choose_amount_ask(heard).lines == (line("pay.in_full"),)
+    assert payment._choose_amount_ask(heard) == Ask((line("pay.in_full"),), Input.MENU)
+    start = date(2026, 12, 1)
+    binder = payment._choose_amount_ask(call(a_plan("H-1", DEC, start=start)))
+    assert binder == Ask(
+        (line("pay.binder_start", start=Day(start)), line("pay.in_full")), Input.MENU
+    )
 
 
 def offered(**state) -> CallContext:
@@ -183,3 +188,31 @@ def test_a_call_that_chose_its_language_is_offered_the_account_alone() -> None:
     assert len(member._phone_account_ask(ctx).lines) == 1
     voice = member._phone_account_ask(offered(lang_from_file=True)).lines
     assert voice[1:] == (line("phone_account.relay"), Line("phone_account.language", lang="es"))
+
+
+def test_the_balance_choice_says_the_summary_with_autopay_then_a_menu_without_it() -> None:
+    ctx = call(a_plan("H-1", DEC), step="main_menu")
+    kind = Term("kind.health")
+    assert account._balance(ctx) == Go(
+        "main_menu",
+        (
+            line(
+                "summary.only_due",
+                amount=Money(Decimal("45.00")),
+                due=When(DEC.due_date),
+                kind=None,
+                month=Month(DEC.coverage_month),
+            ),  # fmt: skip
+            line("summary.no_autopay", kind=kind),
+        ),
+    )
+    assert ctx.summary_said
+    assert line("main_menu.balance") not in account._main_menu_ask(ctx).lines
+
+
+def test_the_menu_offers_pay_and_the_balance_when_the_summary_was_not_just_said() -> None:
+    ctx = call(a_plan("H-1", DEC), step="main_menu")
+    assert account._main_menu_ask(ctx).lines[:2] == (
+        line("main_menu.pay"),
+        line("main_menu.balance"),
+    )
