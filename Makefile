@@ -61,6 +61,7 @@ test-deps:
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 # The webhooks under load, then the AutoPay run and ACH export at scale (BENCH_AUTOPAY_ENROLMENTS).
 bench: $(VENV)/.installed

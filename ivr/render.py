@@ -130,7 +130,7 @@ class Renderer:
         """Join the call's conference (an agent's phone is dialled into it), or wait in the
         representatives' queue when a queue name is configured."""
         if how.conference:
-            conference = {
+            conference: dict[str, str | int | bool] = {
                 "beep": False,
                 "statusCallback": how.status_url,
                 "statusCallbackEvent": "join leave end",

@@ -87,7 +87,7 @@ def _dump_plan(plan: PlanSummary) -> dict[str, Any]:
 def _load_autopay(data: dict[str, Any] | None) -> AutopayView:
     if not data:
         return AutopayView("none")
-    values = {name: data.get(name) for name in _AUTOPAY_PLAIN}
+    values: dict[str, Any] = {name: data.get(name) for name in _AUTOPAY_PLAIN}
     when, amount = data.get("next_debit_date"), data.get("next_amount")
     return AutopayView(
         **values,

@@ -13,6 +13,7 @@ import math
 import secrets
 
 from flask import Blueprint, Response, make_response, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response as AnyResponse  # a redirect's, or Flask's own
 
 from payments.services.agents import IDLE_TIMEOUT, InvalidLogin, LoginLimited
 from webhooks.agent_auth import SESSION_COOKIE, agents, csrf_matches, csrf_token
@@ -70,7 +71,7 @@ def console() -> Response:
 
 
 @bp.post("/login")
-def log_in() -> Response:
+def log_in() -> AnyResponse:
     nonce = request.cookies.get(LOGIN_COOKIE, "")
     if not nonce or not csrf_matches(nonce, request.form.get("csrf_token"), "login"):
         return login_page(error=STALE_FORM, status=403)
@@ -91,7 +92,7 @@ def log_in() -> Response:
 
 
 @bp.post("/logout")
-def log_out() -> Response:
+def log_out() -> AnyResponse:
     token = request.cookies.get(SESSION_COOKIE, "")
     if not token or not csrf_matches(token, request.form.get("csrf_token")):
         page = render_template("agent/refused.html")
@@ -131,10 +132,10 @@ def wait_words(seconds: int) -> str:
     return f"Too many failed logins. Try again in {minutes} minute{'s' if minutes != 1 else ''}."
 
 
-def set_cookie(response: Response, name: str, value: str) -> None:
+def set_cookie(response: AnyResponse, name: str, value: str) -> None:
     """A browser-session cookie sent back only by this site's own pages, and never to scripts."""
     response.set_cookie(name, value, path="/", secure=True, httponly=True, samesite="Strict")
 
 
-def clear_cookie(response: Response, name: str) -> None:
+def clear_cookie(response: AnyResponse, name: str) -> None:
     response.delete_cookie(name, path="/", secure=True, httponly=True, samesite="Strict")

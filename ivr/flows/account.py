@@ -3,6 +3,9 @@ balance; recent payments."""
 
 from __future__ import annotations
 
+from datetime import date
+from typing import cast
+
 from ivr.flows import autopay
 from ivr.flows.autopay import state_lines
 from ivr.flows.base import (
@@ -72,9 +75,11 @@ def _owing_lines(plan: PlanSummary, named: bool) -> tuple[Line, ...]:
         processing = (line("summary.processing", kind=kind, amount=Money(plan.processing)),)
         if plan.balance <= 0:
             return processing
+    lines: tuple[Line, ...]
     if plan.status is PlanStatus.PENDING and plan.balance > 0:
-        start = Day(plan.coverage_start)
-        amount, due = Money(plan.balance), When(plan.due_date)
+        # A pending plan with a balance has its first bill: a due date and a start.
+        start = Day(cast(date, plan.coverage_start))
+        amount, due = Money(plan.balance), When(cast(date, plan.due_date))
         lines = (line("summary.pending", kind=kind, amount=amount, due=due, start=start),)
     elif plan.balance > 0:
         lines = bill_lines(kind if named else None, plan.bills)
@@ -105,7 +110,7 @@ def _main_menu_ask(ctx) -> Ask:
     balance right after it was said, no recent payments when this line took none. (The keys
     still work: they answer what there is.)"""
     account = ctx.account
-    lines = (line("main_menu.pay"),) if account.payable_plans else ()
+    lines: tuple[Line, ...] = (line("main_menu.pay"),) if account.payable_plans else ()
     if not ctx.summary_said:
         lines += (line("main_menu.balance"),)
     if account.paid_here:

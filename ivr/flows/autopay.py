@@ -115,7 +115,7 @@ def _choices(ctx, view: AutopayView) -> str:
     return "active_choice" if view.status == "active" else "paused_choice"
 
 
-_TARGETS = {
+_TARGETS: dict[str, dict[str, tuple[str, str | None]]] = {
     "none_choice": {"1": ("autopay_day", ENROL), "2": ("main_menu", None)},
     "active_choice": {
         "1": ("autopay_day", CHANGE_DAY),

@@ -99,15 +99,18 @@ def line(key: str, **params: Any) -> Line:
     return Line(key, params)
 
 
-def menu(key: str, **flags: bool) -> Callable[[Any], Ask]:
-    """A step's `ask` for a one-key menu worded by one catalog entry (flags: lenient)."""
-    return lambda ctx: Ask((line(key),), Input.MENU, **flags)
+def menu(key: str, *, lenient: bool = False) -> Callable[[Any], Ask]:
+    """A step's `ask` for a one-key menu worded by one catalog entry."""
+    return lambda ctx: Ask((line(key),), Input.MENU, lenient=lenient)
 
 
-def value(key: str, length: tuple[int, int], **flags: bool) -> Callable[[Any], Ask]:
-    """A step's `ask` for a keyed value of `length` (fewest, most) keys, finished with '#'
-    (flags: sensitive, costly)."""
-    return lambda ctx: Ask((line(key),), Input.VALUE, length=length, **flags)
+def value(
+    key: str, length: tuple[int, int], *, sensitive: bool = False, costly: bool = False
+) -> Callable[[Any], Ask]:
+    """A step's `ask` for a keyed value of `length` (fewest, most) keys, finished with '#'."""
+    return lambda ctx: Ask(
+        (line(key),), Input.VALUE, sensitive=sensitive, costly=costly, length=length
+    )
 
 
 class Input(StrEnum):

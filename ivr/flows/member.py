@@ -51,7 +51,8 @@ def _phone_account_ask(ctx) -> Ask:
     """The account the caller's phone is on file for. A call that starts here (in the language
     on file, with no language menu) is also offered the other language, in its own voice, and
     relay."""
-    lines = (line("phone_account.offer", ending=Digits(ctx.state["phone_match"][-4:])),)
+    ending = Digits(ctx.state["phone_match"][-4:])
+    lines: tuple[Line, ...] = (line("phone_account.offer", ending=ending),)
     if ctx.state.get("lang_from_file"):
         if not ctx.relay:
             lines += (line("phone_account.relay"),)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from datetime import date
 from decimal import Decimal
+from typing import cast
 
 from ivr.flows.base import (
     Chars,
@@ -104,7 +105,7 @@ def late_news(outcome: PaymentOutcome) -> tuple[Line, ...]:
     """A payment the caller was told is still being processed, now answered."""
     about = _about(outcome.amount, outcome.plan_kind)
     if outcome.charged:
-        confirmation = Chars(outcome.confirmation)
+        confirmation = Chars(cast(str, outcome.confirmation))  # a charged payment has one
         return (
             line("news.approved", **about),
             line("result.confirmation", confirmation=confirmation),

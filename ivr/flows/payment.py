@@ -74,8 +74,8 @@ def _choose_amount_enter(ctx) -> Outcome | None:
 
 def _choose_amount_ask(ctx) -> Ask:
     plan = chosen_plan(ctx)
-    binder = (line("pay.binder_start", start=Day(plan.coverage_start)),)
-    lines: tuple[Line, ...] = binder if plan.coverage_start else ()
+    start = plan.coverage_start
+    lines: tuple[Line, ...] = (line("pay.binder_start", start=Day(start)),) if start else ()
     if _heard(ctx, plan):
         choice = line("pay.in_full")
     elif len(ctx.account.plans) > 1:
@@ -122,7 +122,7 @@ def _choose_method_enter(ctx) -> Outcome | None:
 
 
 def _choose_method_ask(ctx) -> Ask:
-    lines = (line("pay.method_choice"),)
+    lines: tuple[Line, ...] = (line("pay.method_choice"),)
     if ctx.state.get("amount_offer"):
         lines += (line("pay.other_amount"),)
     return Ask(lines, Input.MENU)
@@ -168,7 +168,7 @@ def _confirm(ctx, keys: str) -> Outcome:
 
 def _result_ask(ctx) -> Ask:
     confirmation = Chars(ctx.state["result"]["confirmation"])
-    lines = (line("result.repeat_choice", confirmation=confirmation),)
+    lines: tuple[Line, ...] = (line("result.repeat_choice", confirmation=confirmation),)
     if _receipt_to(ctx):
         lines += (line("result.receipt_choice"),)
     return Ask(lines, Input.MENU)

@@ -97,7 +97,7 @@ def _refused(ctx, refused: PaymentError) -> Outcome:
     """The core refused the payment before anything was charged: say why, plainly."""
     if isinstance(refused, AmountNotAllowed):
         ctx.refresh_account()
-        said = (line("pay.balance_changed"), line("result.not_charged"))
+        said: tuple[Line, ...] = (line("pay.balance_changed"), line("result.not_charged"))
     elif isinstance(refused, TooManyDeclines):
         said = (line(f"pay.limit.{refused.scope}"),)
     else:  # e.g. the card expired since it was keyed

@@ -174,20 +174,20 @@ def _trace(conn: Connection, odfi: str) -> object:
 
 
 def _write(
-    conn: Connection, sealer: Sealer, originator: nacha.Originator, record: object, out: Path
+    conn: Connection, sealer: Sealer, originator: nacha.Originator, record: Any, out: Path
 ) -> tuple[nacha.FileTotals, str]:
     """Write, validate and put the file in place; its totals and SHA-256."""
     partial = out.with_name(f".{out.name}.partial")
-    created = record.created_at.astimezone(EASTERN)  # type: ignore[attr-defined]
+    created = record.created_at.astimezone(EASTERN)
     try:
         with partial.open("w", encoding="ascii", newline="") as stream:
-            entries = _entries(conn, sealer, record.id)  # type: ignore[attr-defined]
+            entries = _entries(conn, sealer, record.id)
             totals = nacha.write_debit_file(
                 stream,
                 originator,
                 created,
                 record.modifier,
-                entries,  # type: ignore[attr-defined]
+                entries,
             )
             stream.flush()
             os.fsync(stream.fileno())

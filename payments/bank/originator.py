@@ -109,7 +109,8 @@ class AchOriginator:
             .where(PAYMENTS.c.idempotency_key == request.idempotency_key)
         )
         statement = ACH_ENTRIES.insert().from_select(list(values), source)
-        return conn.scalar(statement.returning(ACH_ENTRIES.c.id))
+        entry_id: int | None = conn.scalar(statement.returning(ACH_ENTRIES.c.id))
+        return entry_id
 
     def _run(self, work: Callable[[Any], Any], write: bool = False) -> Any:
         """A database problem is the originator being unreachable, as for any processor."""

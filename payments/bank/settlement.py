@@ -5,10 +5,12 @@ number it carried is erased (an AutoPay enrolment keeps its own). A later unauth
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Connection, bindparam, select, update
 
 from payments.bank.originator import EXPORTED, SETTLED
 from payments.domain.ach import settled_by
@@ -76,7 +78,7 @@ def settle(
             uow.commit()
 
 
-def _settle(conn, due: list, now: datetime) -> int:
+def _settle(conn: Connection, due: Sequence[Any], now: datetime) -> int:
     if not due:
         return 0
     conn.execute(_SETTLE_ENTRIES, {"ids": [row.id for row in due], "now": now})

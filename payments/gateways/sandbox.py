@@ -81,12 +81,12 @@ class SandboxGateway:
     def charged_cents(self) -> int:
         """Money taken and kept, in cents, across all keys (for tests and operators)."""
         total = select(func.coalesce(func.sum(SANDBOX_CHARGES.c.amount_cents), 0)).where(_KEPT)
-        return int(self._run(lambda conn: conn.scalar(total)))
+        return int(self._run(lambda conn: conn.scalar(total)) or 0)
 
     def charges(self) -> int:
         """How many charges took money (a repeated key counts once)."""
         count = select(func.count()).where(SANDBOX_CHARGES.c.approved)
-        return int(self._run(lambda conn: conn.scalar(count)))
+        return int(self._run(lambda conn: conn.scalar(count)) or 0)
 
     def kept_charges(self) -> dict[str, int]:
         """Amount in cents by idempotency key, of charges taken and not reversed."""

@@ -170,7 +170,7 @@ def _finish(
     """Record how a message ended, and what that means for an authorization's written copy."""
     with uow_factory() as uow:
         conn = uow.connection
-        values = {"status": status, "error": error, "provider_sid": provider_sid}
+        values: dict[str, object] = {"status": status, "error": error, "provider_sid": provider_sid}
         if status == outbox.SENT:
             values["sent_at"] = now
         conn.execute(_SET, {"message_id": message_id, **values})

@@ -16,6 +16,8 @@ from payments.domain.clock import eastern_date
 from payments.domain.money import ZERO, MoneyFormatError, parse_amount
 from payments.operations.import_rules import MOMENT, text_problem
 
+Day = date  # the type, inside Reader whose method is named `date`
+
 ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 ISO_MONTH = re.compile(r"[0-9]{4}-[0-9]{2}")
 T = TypeVar("T")
@@ -72,14 +74,16 @@ class Reader:
         if problem is not None:
             self.refuse(field, value, problem)
             return None
-        return value.strip()
+        stripped: str = value.strip()
+        return stripped
 
     def choice(self, field: str, choices: tuple[str, ...]) -> str | None:
         value = self._get(field)
         if field in self.value and value not in choices:
             self.refuse(field, value, f"must be one of {', '.join(choices)}")
             return None
-        return value
+        chosen: str | None = value
+        return chosen
 
     def number_choice(self, field: str, choices: tuple[int, ...]) -> int | None:
         """A JSON integer among `choices` (not 23.0, not true)."""
@@ -120,7 +124,7 @@ class Reader:
         return parsed
 
     def moment(
-        self, field: str, window: tuple[date, date], optional: bool = False
+        self, field: str, window: tuple[Day, Day], optional: bool = False
     ) -> datetime | None:
         """An ISO 8601 time with its UTC offset, on a day (in Massachusetts) inside `window`."""
         value = self.value.get(field) if optional else self._get(field)
@@ -135,7 +139,7 @@ class Reader:
             return None
         return parsed
 
-    def month(self, field: str, window: tuple[date, date]) -> date:
+    def month(self, field: str, window: tuple[Day, Day]) -> Day:
         """The first day of an ISO month (YYYY-MM) inside `window`."""
         value = self._get(field)
         parsed = _iso(f"{value}-01", ISO_DATE) if isinstance(value, str) else None
@@ -194,7 +198,7 @@ def _amount(value: Any) -> Decimal:
     return parse_amount(value)
 
 
-def _iso(value: Any, pattern: re.Pattern[str]) -> date | None:
+def _iso(value: Any, pattern: re.Pattern[str]) -> Day | None:
     if not isinstance(value, str) or not pattern.fullmatch(value):
         return None
     try:

@@ -47,7 +47,8 @@ BILLING_WINDOW = (date(2000, 1, 1), date(2100, 12, 31))
 
 def column_length(model: type[Base], field: str) -> int:
     """The column's size: a longer value makes PostgreSQL refuse the row (SQLite keeps it)."""
-    return int(model.__table__.c[field].type.length)
+    column_type: Any = model.__table__.c[field].type  # a String, whose length is known
+    return int(column_type.length)
 
 
 TEXT_COLUMNS = (

@@ -25,11 +25,12 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Connection, Row, Table, delete, insert, or_, select, update
+from sqlalchemy import Connection, Table, delete, insert, or_, select, update
 
 from payments.services.verification import serialize_on
 from payments.storage import audit
 from payments.storage.models import Agent, AgentLoginFailure, AgentSession
+from payments.storage.sqltypes import AnyRow
 from payments.storage.unit_of_work import UnitOfWorkFactory
 
 WINDOW = timedelta(minutes=15)
@@ -131,6 +132,7 @@ class Logins:
         """Why the attempt fails, or None when it succeeds; the password is always checked."""
         if self._decoy is None:
             self._decoy = self._hasher.hash(secrets.token_urlsafe(16))
+        matches: bool
         try:
             matches = self._hasher.verify(attempt.password_hash or self._decoy, password)
         except (VerificationError, InvalidHashError):
@@ -158,7 +160,7 @@ class Logins:
         return token
 
 
-def _recent_failures(conn: Connection, name: str, client: str, now: datetime) -> list[Row[Any]]:
+def _recent_failures(conn: Connection, name: str, client: str, now: datetime) -> list[AnyRow]:
     query = select(FAILURES.c.username, FAILURES.c.client, FAILURES.c.at).where(
         or_(FAILURES.c.username == name, FAILURES.c.client == client),
         FAILURES.c.at > now - WINDOW,
@@ -186,7 +188,7 @@ def slowdown(failures: Sequence[Any], name: str) -> float:
     count = sum(1 for row in failures if row.username == name)
     if count < SLOW_AFTER:
         return 0.0
-    return min(FIRST_SLOWDOWN * 2 ** min(count - SLOW_AFTER, 10), LONGEST_SLOWDOWN)
+    return float(min(FIRST_SLOWDOWN * 2 ** min(count - SLOW_AFTER, 10), LONGEST_SLOWDOWN))
 
 
 def _wait(times: list[datetime], limit: int, now: datetime) -> int | None:

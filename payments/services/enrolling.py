@@ -179,7 +179,7 @@ def _written_copy(conn: Connection, draft: Draft, sms_words: str, authorization_
     request = draft.request
     if request.consent.written_copy_at is not None:
         return PORTAL
-    message = {
+    message: dict[str, Any] = {
         "event_key": f"written_copy:{authorization_id}",
         "kind": "autopay_written_copy",
         "subscriber_id": request.subscriber_id,

@@ -5,14 +5,14 @@ worker sends it (payments.messages.sending)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Row, bindparam, select
+from sqlalchemy import bindparam, select
 
 from payments.domain.clock import Clock, eastern_date, require_aware
 from payments.domain.values import PaymentStatus
 from payments.messages import outbox, texts
 from payments.storage import audit
+from payments.storage.sqltypes import AnyRow
 from payments.storage.tables import MEMBERS, PAYMENTS, PLANS
 from payments.storage.unit_of_work import UnitOfWorkFactory
 
@@ -75,7 +75,7 @@ class Receipts:
         return True
 
 
-def _words(payment: Row[Any], confirmation: str, language: str, now: datetime) -> str:
+def _words(payment: AnyRow, confirmation: str, language: str, now: datetime) -> str:
     lang = texts.lang_of(language)
     values = {
         "amount": texts.money(payment.amount, lang),

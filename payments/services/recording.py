@@ -41,12 +41,12 @@ class Changes:
     events: list[audit.Event] = field(default_factory=list)
 
 
-def actor_of(payment: Mapping[str, Any]) -> str:
+def actor_of(payment: Mapping[Any, Any]) -> str:
     return payment["agent_id"] or audit.CALLER
 
 
 def answer_changes(
-    payment: Mapping[str, Any],
+    payment: Mapping[Any, Any],
     subject: str,
     plan: PlanAccount,
     result: ChargeResult,
@@ -148,7 +148,7 @@ def write_changes(conn: Connection, payment_pk: int, changes: Changes) -> bool:
     return True
 
 
-def outcome_of(payment: Mapping[str, Any], plan: PlanAccount, today: date) -> PaymentOutcome:
+def outcome_of(payment: Mapping[Any, Any], plan: PlanAccount, today: date) -> PaymentOutcome:
     """What the caller is told about `payment`, with its plan as `plan` has it."""
     summary = summarize(plan, today)
     reason = payment["decline_reason"]

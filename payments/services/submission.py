@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -118,7 +119,8 @@ class Reserver:
         now = self._clock()
         with self._uow() as uow:
             conn = uow.connection
-            subject, payment = lock_plan_of_payment(conn, payment_id)
+            subject, locked = lock_plan_of_payment(conn, payment_id)
+            payment: Mapping[Any, Any] = locked
             plan = plan_ledger(conn, payment["plan_id"])  # read under the plan's lock
             changes = None
             if payment["status"] == PaymentStatus.PENDING.value:

@@ -14,7 +14,8 @@ from sqlalchemy.sql.dml import Insert
 def insert_or_skip(conn: Connection, table: Table) -> Insert:
     """An INSERT into `table` that skips rows a unique constraint already holds."""
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table).on_conflict_do_nothing()
+    statement: Insert = dialect.insert(table).on_conflict_do_nothing()
+    return statement
 
 
 def insert_new(

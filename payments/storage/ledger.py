@@ -18,6 +18,7 @@ from payments.domain.billing import Bill
 from payments.domain.money import ZERO, cents
 from payments.domain.plans import PlanAccount
 from payments.domain.values import PaymentStatus, PlanStatus
+from payments.storage.sqltypes import AnyRow
 from payments.storage.tables import ALLOCATIONS, INVOICES, MEMBERS, PAYMENTS, PLANS
 
 # Payments whose allocations count as money received on their invoices.
@@ -145,7 +146,7 @@ def member_ledgers(conn: Connection, subscriber_id: str) -> MemberLedgers | None
     )
 
 
-def _accounts(rows: Sequence[Row[Any]]) -> list[PlanAccount]:
+def _accounts(rows: Sequence[AnyRow]) -> list[PlanAccount]:
     """One account per plan from rows of _LEDGER_COLUMNS: one row per invoice, or one row with
     no invoice."""
     return [

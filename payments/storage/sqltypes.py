@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from decimal import Decimal
+from typing import Any, TypeAlias
 
-from sqlalchemy import DateTime, Dialect, MetaData, Numeric
+from sqlalchemy import DateTime, Dialect, MetaData, Numeric, Row
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
+
+AnyRow: TypeAlias = Row[*tuple[Any, ...]]  # a result row, whatever its columns
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -39,10 +42,11 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
+        moment: datetime = value
+        if moment.tzinfo is None:
+            return moment.replace(tzinfo=UTC)
+        return moment.astimezone(UTC)
 
 
-def money_column_type() -> Numeric:
+def money_column_type() -> Numeric[Decimal]:
     return Numeric(12, 2, asdecimal=True)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from alembic import context
+from sqlalchemy import Connection
 
+import payments.storage.models  # noqa: F401 - the models register their tables on Base
 from payments.storage.db import make_engine
-from payments.storage.models import Base
+from payments.storage.sqltypes import Base
 
 target_metadata = Base.metadata
 
@@ -23,11 +25,11 @@ def run_migrations_online() -> None:
         engine.dispose()
 
 
-def _run(connection: object) -> None:
+def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
-        render_as_batch=connection.dialect.name == "sqlite",  # type: ignore[attr-defined]
+        render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
     )
     with context.begin_transaction():
