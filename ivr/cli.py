@@ -321,10 +321,14 @@ def serve(host: str, port: int, workers: int) -> None:
     run(host, port, workers)
 
 
-def _register_phone() -> None:
-    from devtools.phone import call
+def _register_plugins() -> None:
+    """Commands installed beside the line's own under the entry-point group `ivr.commands`:
+    the terminal phone (`ivr call`, devtools) registers itself there, so the line never
+    imports its development tools, and runs without them."""
+    from importlib.metadata import entry_points
 
-    main.add_command(call)
+    for plugin in entry_points(group="ivr.commands"):
+        main.add_command(plugin.load(), plugin.name)
 
 
 def _register_bank() -> None:
@@ -334,8 +338,8 @@ def _register_bank() -> None:
         main.add_command(command)
 
 
-_register_phone()
 _register_bank()
+_register_plugins()
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
