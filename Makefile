@@ -18,7 +18,7 @@ run call call-relay: export TWILIO_API_BASE_URL ?= http://127.0.0.1:5099
 run call call-relay: export TWILIO_ACCOUNT_SID ?= AC00000000000000000000000000000000
 run: export SMS_FROM ?= +18775550123
 
-.PHONY: run reset test bench bench-autopay bench-readme lint call call-relay clean mutation test-deps
+.PHONY: run reset test bench bench-autopay bench-readme lint call call-relay clean mutation test-deps diagram
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,10 @@ test-deps:
 	@test -x /usr/bin/chromium || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
 		&& apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } \
 		|| echo "  no /usr/bin/chromium: the browser tests skip (CI: they fail)"
+
+# The call flow drawn from its declaration into docs/ (needs Graphviz's dot: apt-get install graphviz).
+diagram: $(VENV)/.installed
+	$(BIN)/ivr flows diagram --out docs
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

@@ -321,6 +321,34 @@ def serve(host: str, port: int, workers: int) -> None:
     run(host, port, workers)
 
 
+@main.group()
+def flows() -> None:
+    """The call flow."""
+
+
+@flows.command("diagram")
+@click.option("--out", type=click.Path(file_okay=False), default="docs", show_default=True)
+def flows_diagram(out: str) -> None:
+    """Draw the call flow from its declaration: call-flow.dot, and call-flow.svg with Graphviz's
+    `dot` (Debian: graphviz)."""
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    from ivr.flow_diagram import dot
+
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    source = folder / "call-flow.dot"
+    source.write_text(dot(), encoding="utf-8")
+    renderer = shutil.which("dot")
+    if renderer is None:
+        raise click.ClickException(f"wrote {source}; the SVG needs Graphviz's dot (graphviz)")
+    svg = folder / "call-flow.svg"
+    subprocess.run([renderer, "-Tsvg", str(source), "-o", str(svg)], check=True)
+    click.echo(f"wrote {source} and {svg}")
+
+
 def _register_plugins() -> None:
     """Commands installed beside the line's own under the entry-point group `ivr.commands`:
     the terminal phone (`ivr call`, devtools) registers itself there, so the line never
