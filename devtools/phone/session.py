@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from devtools.phone.caller import Caller
 from devtools.phone.events import (
@@ -45,6 +45,7 @@ from devtools.phone.switchboard import (
     Message,
     PeerChanged,
     Redirect,
+    Switchboard,
 )
 from devtools.phone.transport import TransportError
 from devtools.phone.twiml import (
@@ -62,8 +63,31 @@ from devtools.phone.twiml import (
     speaking_time,
 )
 
-if TYPE_CHECKING:
-    from devtools.phone.device import Phone
+
+class Line(Protocol):
+    """What a call's session needs of the phone it is placed from (devtools.phone.device.Phone):
+    the switchboard its calls share, its limits and manners, and its signed requests."""
+
+    switchboard: Switchboard
+    public_base_url: str
+    max_requests: int
+    answer_delay: float
+    speech_confidence: float
+
+    def call_params(
+        self,
+        call_sid: str,
+        call_status: str,
+        *,
+        from_number: str | None = None,
+        to_number: str | None = None,
+        direction: str = "inbound",
+    ) -> dict[str, str]: ...
+
+    def status_params(self, log: CallLog) -> dict[str, str]: ...
+
+    def deliver(self, method: str, url: str, params: Mapping[str, str]) -> tuple[int, str]: ...
+
 
 _PROMPT_VERBS = frozenset({"Say", "Play", "Pause"})
 
@@ -101,7 +125,7 @@ class CallSession:
 
     def __init__(
         self,
-        phone: Phone,
+        phone: Line,
         call: LiveCall,
         caller: Caller,
         on_event: Callable[[Event], None] | None,
