@@ -161,6 +161,11 @@ class Settings:
     sms_from: str = ""  # the number or Messaging Service SID messages are sent from
 
     @property
+    def both_methods(self) -> bool:
+        """Card and bank are both taken: the caller is asked which."""
+        return self.card_enabled and self.bank_enabled
+
+    @property
     def ach_originator(self) -> Any:
         """The originator as NACHA files name it (payments.bank.nacha.Originator)."""
         from payments.bank.nacha import Originator

@@ -27,8 +27,8 @@ _PREVIOUS = {
 def back_from(ctx) -> str | None:
     """The step "go back" leads to from the call's step, or None where there is none."""
     step = ctx.step
-    if step == "choose_amount":  # to the plan choice, or the menu when there was one plan
-        return "choose_plan" if len(ctx.account.payable_plans) > 1 else "main_menu"
+    if step == "choose_amount":
+        return _before_the_amount(ctx)
     purpose = ctx.state.get("purpose")
     if step == "bank_account_type" and purpose in ("autopay", "change_account"):
         return "autopay_day" if purpose == "autopay" else "autopay_menu"
@@ -38,10 +38,12 @@ def back_from(ctx) -> str | None:
         return "autopay_day"
     if ctx.state.get("amount_offer") and step in ("choose_method", "enter_amount"):
         # No amount menu was asked: the method menu offered another amount.
-        if step == "enter_amount":
-            return "choose_method"
-        return "choose_plan" if len(ctx.account.payable_plans) > 1 else "main_menu"
+        return "choose_method" if step == "enter_amount" else _before_the_amount(ctx)
     if step in ("card_number", "bank_account_type"):
-        both = ctx.settings.card_enabled and ctx.settings.bank_enabled
-        return "choose_method" if both else "choose_amount"
+        return "choose_method" if ctx.settings.both_methods else "choose_amount"
     return _PREVIOUS.get(step)
+
+
+def _before_the_amount(ctx) -> str:
+    """What came before the amount: the plan choice, or the menu when there was one plan."""
+    return "choose_plan" if len(ctx.account.payable_plans) > 1 else "main_menu"

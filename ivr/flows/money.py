@@ -97,8 +97,10 @@ def left_owing(plan: PlanSummary, left: tuple[BillDue, ...], prefix: str) -> tup
 
 def methods_term(ctx) -> Term:
     """The payment methods this line takes, as words: "card", "bank account", or both."""
-    card, bank = ctx.settings.card_enabled, ctx.settings.bank_enabled
-    return Term("method.card_or_bank" if card and bank else f"method.{'card' if card else 'bank'}")
+    settings = ctx.settings
+    if settings.both_methods:
+        return Term("method.card_or_bank")
+    return Term(f"method.{'card' if settings.card_enabled else 'bank'}")
 
 
 def late_news(outcome: PaymentOutcome) -> tuple[Line, ...]:

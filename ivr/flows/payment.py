@@ -63,9 +63,8 @@ def _choose_plan(ctx, keys: str) -> Outcome:
 def _choose_amount_enter(ctx) -> Outcome | None:
     """With the amount and plan just heard and two methods to choose from, no amount menu: the
     full amount is taken, and the method menu offers another (`amount_offer`)."""
-    plan, settings = chosen_plan(ctx), ctx.settings
-    both_methods = settings.card_enabled and settings.bank_enabled
-    if _heard(ctx, plan) and both_methods and not plan.coverage_start:
+    plan = chosen_plan(ctx)
+    if _heard(ctx, plan) and ctx.settings.both_methods and not plan.coverage_start:
         ctx.state["amount"], ctx.state["amount_offer"] = str(plan.balance), True
         return Go("choose_method")
     ctx.state.pop("amount_offer", None)
@@ -115,10 +114,9 @@ def _enter_amount(ctx, keys: str) -> Outcome:
 
 
 def _choose_method_enter(ctx) -> Outcome | None:
-    settings = ctx.settings
-    if settings.card_enabled and settings.bank_enabled:
+    if ctx.settings.both_methods:
         return None
-    return Go("card_number" if settings.card_enabled else "bank_account_type")
+    return Go("card_number" if ctx.settings.card_enabled else "bank_account_type")
 
 
 def _choose_method_ask(ctx) -> Ask:

@@ -24,7 +24,7 @@ SPECIAL = {"choose_method", "enter_amount", "card_number", "bank_account_type", 
 
 def ctx(step: str, payable: int = 1, card: bool = True, bank: bool = True, **state):
     account = SimpleNamespace(payable_plans=tuple(range(payable)))
-    settings = SimpleNamespace(card_enabled=card, bank_enabled=bank)
+    settings = Settings(twilio_auth_token="t", card_enabled=card, bank_enabled=bank)
     return SimpleNamespace(step=step, state=state, account=account, settings=settings)
 
 
