@@ -216,3 +216,11 @@ def test_the_menu_offers_pay_and_the_balance_when_the_summary_was_not_just_said(
         line("main_menu.pay"),
         line("main_menu.balance"),
     )
+
+
+def test_with_one_method_taken_the_method_menu_goes_straight_to_its_details() -> None:
+    assert payment._choose_method_enter(call(a_plan("H-1", DEC), card=False)) == Go(
+        "bank_account_type"
+    )
+    assert payment._choose_method_enter(call(a_plan("H-1", DEC), bank=False)) == Go("card_number")
+    assert payment._choose_method_enter(call(a_plan("H-1", DEC))) is None
