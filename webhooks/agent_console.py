@@ -1,5 +1,6 @@
 """The agent console page at /agent/ (SPEC "Agent-assisted payments"): a login form, then one
-page whose script (static/agent/console.js) works the JSON API with the session cookie.
+page whose script (ES modules in static/agent/, entry console.js) works the JSON API with the
+session cookie.
 
 The cookie holds the API's own session token (AgentService.log_in: its rate limits, audit and
 30-minute idle expiry): HttpOnly, Secure, SameSite=Strict, Path=/. Every form carries a CSRF

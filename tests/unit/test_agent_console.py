@@ -3,10 +3,12 @@ token, the session cookie and its flags, logout, idle expiry, and the API's cook
 
 from __future__ import annotations
 
+import re
 import shutil
 from datetime import UTC, date, datetime
 from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import urljoin
 
 import pytest
 from flask import Flask
@@ -62,7 +64,7 @@ def client(app: Flask) -> FlaskClient:
 
 
 class Forms(HTMLParser):
-    """The page's forms (their inputs by name), labels, and labelled controls."""
+    """The page's forms (their inputs by name), labels, labelled controls, and scripts."""
 
     def __init__(self, html: str) -> None:
         super().__init__()
@@ -70,6 +72,7 @@ class Forms(HTMLParser):
         self.labels: set[str] = set()
         self.controls: list[dict[str, str | None]] = []
         self.meta: dict[str, str] = {}
+        self.scripts: list[dict[str, str | None]] = []
         self.feed(html)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -80,6 +83,8 @@ class Forms(HTMLParser):
             self.labels.add(found.get("for") or "")
         elif tag == "meta" and found.get("name"):
             self.meta[found["name"] or ""] = found.get("content") or ""
+        elif tag == "script":
+            self.scripts.append(found)
         if tag in ("input", "select", "textarea") and self.forms:
             self.forms[-1][found.get("name") or ""] = found.get("value") or ""
         if tag in ("input", "select", "textarea") and found.get("type") != "hidden":
@@ -220,10 +225,37 @@ def test_every_console_form_carries_the_sessions_csrf_token(client) -> None:
     assert unlabelled == []
 
 
+# An ES module's `import ... from "./x.js"` or `export ... from "./x.js"`, at the start of a line.
+IMPORT = re.compile(r"""^(?:import|export)\s+(?:[\w$*{},\s]+?\s+from\s+)?["']([^"']+)["']""", re.M)
+
+
+def served_modules(client: FlaskClient, entry: str) -> dict[str, str]:
+    """The entry module and every module it imports, however deep, by URL: each must be served
+    as JavaScript (a browser refuses a module of any other type, and the page then stops)."""
+    sources: dict[str, str] = {}
+    waiting = [entry]
+    while waiting:
+        url = waiting.pop()
+        if url in sources:
+            continue
+        with client.get(url) as script:
+            assert script.status_code == 200, url
+            assert "javascript" in script.content_type, (url, script.content_type)
+            sources[url] = script.get_data(as_text=True)
+        specifiers = IMPORT.findall(sources[url])
+        assert all(spec.startswith(("./", "../", "/")) for spec in specifiers), (url, specifiers)
+        waiting += [urljoin(url, spec) for spec in specifiers]
+    return sources
+
+
 def test_the_console_script_and_styles_are_served(client) -> None:
-    with client.get("/agent/static/console.js") as script:
-        assert script.status_code == 200 and "javascript" in script.content_type
-        assert "X-CSRF-Token" in script.get_data(as_text=True)
+    log_in(client)
+    (script,) = Forms(client.get("/agent/").get_data(as_text=True)).scripts
+    assert script == {"type": "module", "src": "/agent/static/console.js"}
+    sources = served_modules(client, "/agent/static/console.js")
+    assert len(sources) > 1  # the entry imports the modules beside it
+    assert all(source.startswith("//") for source in sources.values())  # each says what it is for
+    assert any("X-CSRF-Token" in source for source in sources.values())
     with client.get("/agent/static/console.css") as styles:
         assert styles.status_code == 200 and styles.content_type.startswith("text/css")
 
