@@ -15,7 +15,6 @@ from sqlalchemy import Connection
 from payments.bank.sealing import Sealer
 from payments.domain import autopay as rules
 from payments.domain.clock import eastern_date
-from payments.domain.confirmation import new_confirmation
 from payments.domain.money import ZERO
 from payments.domain.plans import PlanAccount
 from payments.domain.values import Channel
@@ -91,14 +90,8 @@ def _told_amount(draft: Draft, first: date) -> Decimal:
 
 def _save(conn: Connection, draft: Draft, columns: dict[str, Any]) -> tuple[int, str]:
     if draft.enrolment is None:
-        reference = new_confirmation()
-        new = {
-            **columns,
-            "plan_id": draft.plan.ref,
-            "reference": reference,
-            "created_at": draft.now,
-        }
-        return insert_enrolment(conn, new), reference
+        new = {**columns, "plan_id": draft.plan.ref, "created_at": draft.now}
+        return insert_enrolment(conn, new)
     enrolment_id = draft.enrolment.id
     retain = years_after(draft.now, AUTHORIZATION_YEARS)
     end_authorizations(conn, enrolment_id, draft.now, "replaced", retain)

@@ -8,9 +8,11 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, RowMapping, bindparam, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from payments.domain.autopay import Enrolment, PauseReason
 from payments.domain.clock import eastern_date
+from payments.domain.confirmation import new_confirmation
 from payments.storage.tables import (
     ENROLMENTS,
     MEMBERS,
@@ -141,6 +143,12 @@ def enrolment_of_plan(conn: Connection, plan_ref: int) -> EnrolmentRow | None:
     return None if row is None else EnrolmentRow(row)
 
 
+def enrolments_of_plans(conn: Connection, plan_refs: list[int]) -> dict[int, EnrolmentRow]:
+    """The enrolments of these plans (by plan id), in one query."""
+    rows = conn.execute(_OF_PLAN.where(ENROLMENTS.c.plan_id.in_(plan_refs))).mappings()
+    return {row["plan_id"]: EnrolmentRow(row) for row in rows}
+
+
 def notices_since(
     conn: Connection, enrolment_ids: list[int], since: date
 ) -> dict[int, list[tuple[date, date, Decimal]]]:
@@ -153,8 +161,22 @@ def notices_since(
     return found
 
 
-def insert_enrolment(conn: Connection, values: dict[str, Any]) -> int:
-    return int(conn.scalar(insert(ENROLMENTS).returning(ENROLMENTS.c.id), values))
+REFERENCE_DRAWS = 10  # of 100 million references; one taken is drawn again
+
+
+def insert_enrolment(conn: Connection, values: dict[str, Any]) -> tuple[int, str]:
+    """Insert the enrolment `values` under a new reference (payments.domain.confirmation); its
+    id and reference. Only a reference already taken is drawn again: another enrolment of the
+    same plan still fails."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(ENROLMENTS).on_conflict_do_nothing(index_elements=["reference"])
+    statement = statement.returning(ENROLMENTS.c.id)
+    for _ in range(REFERENCE_DRAWS):
+        reference = new_confirmation()
+        enrolment_id = conn.scalar(statement, {**values, "reference": reference})
+        if enrolment_id is not None:
+            return int(enrolment_id), reference
+    raise RuntimeError(f"no free enrolment reference in {REFERENCE_DRAWS} draws")
 
 
 def update_enrolment(conn: Connection, enrolment_id: int, **values: Any) -> None:
