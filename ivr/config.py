@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,8 +29,15 @@ class ConfigError(ValueError):
     """A setting is missing or malformed; the message names it."""
 
 
+# A North American number already in E.164: phonenumbers would return it as it is (ten digits
+# after +1 is a possible length), and skipping the parse matters to an import of 100,000 members.
+NANP_E164 = re.compile(r"\+1[2-9][0-9]{9}")
+
+
 def to_e164(number: str, region: str = "US") -> str:
     """Normalize a phone number to E.164, or raise ConfigError naming the value."""
+    if NANP_E164.fullmatch(number):
+        return number
     try:
         parsed = phonenumbers.parse(number, region)
     except phonenumbers.NumberParseException as error:

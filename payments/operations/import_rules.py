@@ -71,8 +71,14 @@ def text_problem(value: Any, max_length: int) -> str | None:
     """What is wrong with `value` as a text field, or None."""
     if not isinstance(value, str) or not value.strip():
         return "must be a non-empty string"
-    # Checked before stripping: a trailing line break is a broken export, not padding.
-    hidden = next((c for c in value if unicodedata.category(c) in UNPRINTABLE), None)
+    # Checked before stripping: a trailing line break is a broken export, not padding. Printable
+    # ASCII holds none of UNPRINTABLE's categories (the quick test most names pass).
+    printable_ascii = value.isascii() and value.isprintable()
+    hidden = (
+        None
+        if printable_ascii
+        else next((c for c in value if unicodedata.category(c) in UNPRINTABLE), None)
+    )
     if hidden is not None:
         return f"contains U+{ord(hidden):04X}; control and invisible characters are not allowed"
     if len(value.strip()) > max_length:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import phonenumbers
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from ivr.config import ConfigError, Settings
+from ivr.config import ConfigError, Settings, to_e164
 
 
 def test_defaults_are_the_embedded_ones() -> None:
@@ -103,3 +106,21 @@ def test_the_public_development_token_is_refused_outside_development() -> None:
     # Operator commands do not check webhooks' signatures: they need no token at all.
     commands = Settings.from_env({"TWILIO_AUTH_TOKEN": "local-development-token"}, False)
     assert commands.twilio_auth_token == "local-development-token"
+
+
+@settings(max_examples=300)
+@given(st.from_regex(r"\+1[0-9]{10}", fullmatch=True) | st.from_regex(r"\+1[2-9][0-9]{8,10}"))
+def test_the_quick_path_for_north_american_numbers_agrees_with_phonenumbers(number) -> None:
+    """to_e164 skips phonenumbers for +1 and ten digits: the answer must be the same."""
+    try:
+        expected = phonenumbers.format_number(
+            phonenumbers.parse(number, "US"), phonenumbers.PhoneNumberFormat.E164
+        )
+        possible = phonenumbers.is_possible_number(phonenumbers.parse(number, "US"))
+    except phonenumbers.NumberParseException:
+        possible = False
+    if not possible:
+        with pytest.raises(ConfigError):
+            to_e164(number)
+    else:
+        assert to_e164(number) == expected
