@@ -7,11 +7,14 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ivr.config import ConfigError, Settings, to_e164
+
+if TYPE_CHECKING:
+    from payments.operations.import_source import Feed, Item
 
 
 def settings() -> Settings:
@@ -70,42 +73,44 @@ def db_upgrade() -> None:
     click.echo("database is up to date")
 
 
-def normalize_phones(data: dict[str, Any]) -> None:
+def normalize_phones(item: Item) -> None:
     """Phones on file become E.164 so the caller's number can be matched exactly."""
     from payments.operations.import_rules import SUBSCRIBER_ID
 
-    subscribers = data.get("subscribers")
-    for index, member in enumerate(subscribers if isinstance(subscribers, list) else []):
-        if not isinstance(member, dict):
-            continue
-        phones = member.get("phones") or []
-        if not isinstance(phones, list):
-            continue
-        for position, phone in enumerate(phones):
-            try:
-                phones[position] = to_e164(str(phone))
-            except ConfigError:
-                # The error's text quotes the number (personal data): name the field instead,
-                # and the subscriber only by a well-formed ID (the field could hold anything).
-                who = member.get("subscriber_id")
-                named = f" ({who})" if isinstance(who, str) and SUBSCRIBER_ID.fullmatch(who) else ""
-                raise click.ClickException(
-                    f"nothing was imported: subscribers[{index}]{named}.phones[{position}]: "
-                    "is not a phone number (e.g. +16175550100 or (617) 555-0100)"
-                ) from None
+    member = item.value
+    if not isinstance(member, dict):
+        return
+    phones = member.get("phones") or []
+    if not isinstance(phones, list):
+        return
+    for position, phone in enumerate(phones):
+        try:
+            phones[position] = to_e164(str(phone))
+        except ConfigError:
+            # The error's text quotes the number (personal data): name the field instead,
+            # and the subscriber only by a well-formed ID (the field could hold anything).
+            who = member.get("subscriber_id")
+            named = f" ({who})" if isinstance(who, str) and SUBSCRIBER_ID.fullmatch(who) else ""
+            raise click.ClickException(
+                f"nothing was imported: {item.where}{named}.phones[{position}]: "
+                "is not a phone number (e.g. +16175550100 or (617) 555-0100)"
+            ) from None
 
 
-def _import(data: dict[str, Any]) -> None:
+SHOWN_PREMIUM_CHANGES = 20
+
+
+def _import(feed: Feed) -> None:
     from sqlalchemy.exc import SQLAlchemyError
 
     from payments.operations.importer import InvalidImport, import_accounts
 
-    normalize_phones(data)
     configured, payments = build_from_settings()
     try:
         report = import_accounts(
-            payments.uow, data, sealer=payments.sealer, service_phone=configured.service_phone
-        )
+            payments.uow, feed, sealer=payments.sealer, service_phone=configured.service_phone,
+            prepare=normalize_phones,
+        )  # fmt: skip
     except InvalidImport as error:
         raise click.ClickException(f"nothing was imported: {error}") from error
     except SQLAlchemyError as error:
@@ -117,21 +122,26 @@ def _import(data: dict[str, Any]) -> None:
         ) from None
     finally:
         payments.close()
-    click.echo(f"imported: {report.created} created, {report.updated} updated")
+    for what, counted in (("members", report.members), ("plans", report.plans)):
+        click.echo(
+            f"{what}: {counted.created} created, {counted.changed} changed, "
+            f"{counted.unchanged} unchanged"
+        )
+    changes = report.premium_changes
+    told = report.notices
+    click.echo(f"premium changes: {len(changes)}; AutoPay notices of a new amount: {told}")
+    for change in changes[:SHOWN_PREMIUM_CHANGES]:
+        click.echo(f"  {change.plan_id} ({change.subscriber_id}): {change.old} -> {change.new}")
+    if len(changes) > SHOWN_PREMIUM_CHANGES:
+        click.echo(f"  ... and {len(changes) - SHOWN_PREMIUM_CHANGES} more")
 
 
 @main.command("import-accounts")
-@click.argument("file", type=click.File("r", encoding="utf-8"))
-def import_accounts_command(file: Any) -> None:
-    """Load or update members, plans and invoices from the billing system's JSON export."""
-    try:
-        data = json.load(file)
-    except (ValueError, RecursionError) as error:
-        # ValueError: bad JSON, bad UTF-8, an integer too long to read; RecursionError: nesting.
-        raise click.ClickException(f"{file.name} is not valid JSON: {error}") from error
-    if not isinstance(data, dict):
-        raise click.ClickException(f'{file.name}: expected an object with "subscribers"')
-    _import(data)
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_accounts_command(file: Path) -> None:
+    """Load or update members, plans and invoices from the billing system's feed: the JSON
+    document, or JSON Lines (one subscriber a line). Read as it streams, so any size."""
+    _import(file)
 
 
 @main.group()

@@ -38,7 +38,6 @@ from payments.storage.enrolments import (
     update_enrolment,
 )
 from payments.storage.ledger import plan_ledger
-from payments.storage.models import Member
 from payments.storage.repository import lock_members_plan
 from payments.storage.tables import RECURRING_AUTHORIZATIONS as AUTHORIZATIONS
 
@@ -59,22 +58,41 @@ class PortalEnrolments:
     phone: str  # customer service, for a written copy sent by letter
     now: datetime
 
-    def apply(self, conn: Connection, member: Member, plan_ref: int, record: PlanRecord) -> None:
+    def apply(
+        self, conn: Connection, subscriber_id: str, language: str, plan_ref: int, record: PlanRecord
+    ) -> None:
+        """The plan `record` (stored as `plan_ref`) of `subscriber_id`, whose language on file is
+        `language`: its `autopay` written, or its null applied."""
         if record.cancel_autopay or record.autopay is not None:
             # as by phone: the AutoPay run locks the plans it debits, in id order
-            lock_members_plan(conn, member.subscriber_id, record.plan_id)
+            lock_members_plan(conn, subscriber_id, record.plan_id)
         if record.cancel_autopay:
-            self._cancel(conn, member.subscriber_id, record.plan_id, plan_ref)
+            self._cancel(conn, subscriber_id, record.plan_id, plan_ref)
         elif record.autopay is not None:
-            self._enrol(conn, member, record.plan_id, plan_ref, record.autopay)
+            request = _request(subscriber_id, language, record.plan_id, record.autopay)
+            self._enrol(conn, request, plan_ref, record.autopay)
+
+    def unchanged(self, enrolment: EnrolmentRow | None, record: PlanRecord) -> bool:
+        """Whether `record` would write nothing over the plan's `enrolment` as read (no lock
+        needed to leave it alone): a cancel of none, or of one not made on the portal; the
+        authorization in force already, its written copy recorded. Else apply() decides."""
+        if record.cancel_autopay:
+            return enrolment is None or enrolment["cancelled"] or enrolment["source"] != PORTAL
+        wanted = record.autopay
+        return (
+            wanted is not None
+            and enrolment is not None
+            and _in_force(enrolment, wanted)
+            and (wanted.written_copy_at is None or enrolment["written_copy_at"] is not None)
+            and self._open(enrolment["account_sealed"]) == wanted.account
+        )
 
     def _enrol(
-        self, conn: Connection, member: Member, plan_id: str, plan_ref: int, wanted: PortalAutopay
+        self, conn: Connection, request: EnrolRequest, plan_ref: int, wanted: PortalAutopay
     ) -> None:
         enrolment = enrolment_of_plan(conn, plan_ref)
         if enrolment is not None and self._kept(conn, enrolment, wanted):
             return
-        request = _request(member, plan_id, wanted)
         draft = enrolling.Draft(request, plan_ledger(conn, plan_ref), enrolment, self.now)
         enrolling.write(conn, draft, self.sealer, self.phone)
 
@@ -132,7 +150,9 @@ def _changed_since(conn: Connection, enrolment_id: int, authorized_at: datetime)
     return any(at is not None and at > authorized_at for at in latest)
 
 
-def _request(member: Member, plan_id: str, wanted: PortalAutopay) -> EnrolRequest:
+def _request(
+    subscriber_id: str, language: str, plan_id: str, wanted: PortalAutopay
+) -> EnrolRequest:
     account = BankDetails(AccountType(wanted.account_type), wanted.routing, wanted.account)
     consent = RecurringConsent(
         text=f"Authorized on the member portal at {wanted.authorized_at.isoformat()}",
@@ -142,6 +162,4 @@ def _request(member: Member, plan_id: str, wanted: PortalAutopay) -> EnrolReques
         channel=Channel.PORTAL,
         written_copy_at=wanted.written_copy_at,
     )
-    return EnrolRequest(
-        member.subscriber_id, plan_id, wanted.day, account, consent, None, member.language
-    )
+    return EnrolRequest(subscriber_id, plan_id, wanted.day, account, consent, None, language)

@@ -33,16 +33,21 @@ from payments.operations.import_rules import (
     PLAN_ID,
     SUBSCRIBER_ID,
     ZIP,
-    birth_window,
 )
+
+SHOWN_PROBLEMS = 50  # an operator reads the first fifty; the rest are counted
 
 
 class InvalidImport(ValueError):
-    """The import file is wrong; nothing was loaded. `problems` lists every error found."""
+    """The import file is wrong; nothing was loaded. `problems` lists the first SHOWN_PROBLEMS
+    errors found, `total` counts them all."""
 
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__("invalid import:\n" + "\n".join(problems))
+    def __init__(self, problems: list[str], total: int | None = None) -> None:
+        self.problems = problems[:SHOWN_PROBLEMS]
+        self.total = max(total or 0, len(problems))
+        more = self.total - len(self.problems)
+        lines = [*self.problems, *([f"... and {more} more problems"] if more else [])]
+        super().__init__("invalid import:\n" + "\n".join(lines))
 
 
 @dataclass(frozen=True)
@@ -81,19 +86,16 @@ class SubscriberRecord:
     mailing_address: MailingAddress | None = None  # None: no address on file
 
 
-def parse_import(data: Any, today: date | None = None) -> list[SubscriberRecord]:
-    """Typed records for `data`, or InvalidImport listing every problem.
-
-    `today` (default: today in Massachusetts) is the latest date of birth, and of an AutoPay
-    authorization, accepted.
-    """
-    root = Reader(data, "", [], personal=PERSONAL)
-    births = birth_window(today)
-    records = [_subscriber(item, births) for item in root.items("subscribers")]
-    _check_unique(root, records)
-    if root.problems:
-        raise InvalidImport(root.problems)
-    return [record for record in records if record is not None]
+def read_subscriber(
+    value: Any, where: str, births: tuple[date, date]
+) -> tuple[SubscriberRecord | None, list[str]]:
+    """One subscriber of the feed at `where` (e.g. `subscribers[4]`), and every problem in it;
+    `births` (import_rules.birth_window) also ends at the latest date of an AutoPay
+    authorization accepted. Whether it repeats another subscriber or plan of the file is
+    checked once the whole file is read (payments.operations.import_merge)."""
+    problems: list[str] = []
+    record = _subscriber(Reader(value, where, problems, personal=PERSONAL), births)
+    return record, problems
 
 
 def _subscriber(reader: Reader, births: tuple[date, date]) -> SubscriberRecord | None:
@@ -154,19 +156,3 @@ def _check_unique_periods(reader: Reader, record: SubscriberRecord) -> None:
         periods = [invoice.period for invoice in plan.invoices if invoice.period != date.min]
         if len(periods) != len(set(periods)):
             reader.fail(f"plans[{index}].invoices", "two invoices for the same period")
-
-
-def _check_unique(root: Reader, records: list[SubscriberRecord | None]) -> None:
-    seen_subscribers: set[str] = set()
-    seen_plans: set[str] = set()
-    for index, record in enumerate(records):
-        if record is None:
-            continue
-        if record.subscriber_id in seen_subscribers:
-            root.fail(f"subscribers[{index}]", f"subscriber {record.subscriber_id} appears twice")
-        seen_subscribers.add(record.subscriber_id)
-        for plan_index, plan in enumerate(record.plans):
-            if plan.plan_id in seen_plans:
-                where = f"subscribers[{index}] ({record.subscriber_id}).plans[{plan_index}]"
-                root.fail(where, f"plan {plan.plan_id} appears twice")
-            seen_plans.add(plan.plan_id)

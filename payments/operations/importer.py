@@ -1,7 +1,10 @@
-"""Loading members, plans and invoices from the billing system's export (idempotent upsert).
+"""Loading members, plans and invoices from the billing system's feed, set-based.
 
-The whole file is validated first (payments.operations.import_validation) and loaded in one
-transaction: nothing is half-loaded.
+The feed is streamed (payments.operations.import_source), each subscriber validated as it comes
+(import_validation) and staged in temporary tables (import_staging); what only the whole file
+shows is checked there, and the staged rows are merged into the real tables in a few statements
+that write only what changed (import_merge). All of it is one transaction: a feed with a
+problem, or an import stopped midway, leaves the data as it was.
 
 What the import owns and what the payment line owns:
 - Members, phones, plans, premiums and invoices come from the billing system and are updated
@@ -21,159 +24,203 @@ What the import owns and what the payment line owns:
   cancels, and then only an enrolment made on the portal (payments.operations.import_autopay).
   Writing one needs the Sealer the line opens account numbers with (`sealer`; None: a key of
   this process only, for tests, as payments.bootstrap.build_core does).
+- A plan whose premium or invoices changed has its AutoPay checked at once, after the commit,
+  by the advance-notice job (payments.operations.autopay_notices): a debit 10 to 24 days away
+  that would now take another amount is told to the member today. A debit nearer than that
+  never takes more than the member was told; the daily job tells the next one.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from datetime import date
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, select, text
 
 from payments.bank.sealing import Sealer
 from payments.domain.clock import Clock, eastern_date, require_aware, system_clock
-from payments.domain.values import PlanStatus
+from payments.operations.autopay_notices import CHUNK_SIZE, notice_chunk
 from payments.operations.import_autopay import PortalEnrolments
+from payments.operations.import_merge import (
+    CHANGED,
+    Counts,
+    PremiumChange,
+    classify,
+    counts,
+    merge,
+    premium_changes,
+    problems,
+)
+from payments.operations.import_rules import birth_window
+from payments.operations.import_source import Feed, Item, items
+from payments.operations.import_staging import STAGED_MEMBERS, STAGED_PLANS, Staging
 from payments.operations.import_validation import (
+    SHOWN_PROBLEMS,
     InvalidImport,
     PlanRecord,
-    SubscriberRecord,
-    parse_import,
+    read_subscriber,
 )
-from payments.services.accounts import member_by_subscriber
 from payments.storage import audit
-from payments.storage.ledger import CREDITED
-from payments.storage.models import Invoice, Member, MemberPhone, Payment, Plan
+from payments.storage.enrolments import enrolments_of_plans
+from payments.storage.tables import ENROLMENTS, PLANS
 from payments.storage.unit_of_work import UnitOfWorkFactory
 
 __all__ = ["ImportReport", "InvalidImport", "import_accounts"]
 
+BATCH = 5000  # subscribers staged at a time: the memory the import holds
+# Set for the import's own transaction on PostgreSQL, in place of the webhooks' seconds.
+STATEMENT_TIMEOUT = "15min"
+LOCK_TIMEOUT = "30s"
+
 
 @dataclass(frozen=True)
 class ImportReport:
-    created: int  # members new to the database
-    updated: int  # members already there, brought up to date
+    members: Counts
+    plans: Counts
+    premium_changes: tuple[PremiumChange, ...] = ()
+    notices: int = 0  # AutoPay notices of a new amount told after the import
+
+
+@dataclass(frozen=True)
+class _Portal:
+    """A plan's `autopay` (or its null), kept in memory until the plan is merged: an account
+    number is never staged."""
+
+    subscriber_id: str
+    language: str
+    plan: PlanRecord
+
+
+class _Problems:
+    def __init__(self) -> None:
+        self.shown: list[str] = []
+        self.total = 0
+
+    def extend(self, found: Iterable[str]) -> None:
+        for problem in found:
+            self.total += 1
+            if len(self.shown) < SHOWN_PROBLEMS:
+                self.shown.append(problem)
 
 
 def import_accounts(
     uow_factory: UnitOfWorkFactory,
-    data: dict[str, Any],
+    feed: Feed,
     clock: Clock = system_clock,
     *,
     sealer: Sealer | None = None,
     service_phone: str = "1-877-623-6765",
+    prepare: Callable[[Item], None] | None = None,
 ) -> ImportReport:
-    """Validate everything, then upsert it all in one transaction; raises InvalidImport.
+    """Validate and stage the whole feed, then merge it in the same transaction; raises
+    InvalidImport (the first fifty problems, and how many there are) with nothing written.
 
-    `service_phone` is the customer-service number a portal enrolment's written copy gives.
+    `feed`: the document as a dict, or a file (a Path or a binary stream) holding the document
+    or JSON Lines. `prepare` may rewrite each subscriber before it is validated (the command
+    line reads phones written nationally). `service_phone` is the customer-service number a
+    portal enrolment's written copy gives.
     """
     now = require_aware(clock())
-    records = parse_import(data, today=eastern_date(now))
+    today = eastern_date(now)
     portal = PortalEnrolments(sealer or Sealer.ephemeral(), service_phone, now)
     with uow_factory() as uow:
-        session = uow.session
-        _check_plan_owners(session, records)
-        created = sum(_upsert_subscriber(session, record, portal) for record in records)
-        report = ImportReport(created=created, updated=len(records) - created)
+        conn = uow.connection
+        _import_timeouts(conn)
+        staging = Staging(conn)
+        found = _Problems()
+        enrolments = _stage(staging, items(feed), today, found, prepare)
+        found.extend(problems(conn))
+        if found.total:
+            raise InvalidImport(found.shown, found.total)
+        classify(conn)
+        report = ImportReport(
+            counts(conn, STAGED_MEMBERS), counts(conn, STAGED_PLANS),
+            tuple(premium_changes(conn)),
+        )  # fmt: skip
+        merge(conn)
+        _apply_portal(conn, portal, enrolments)
+        to_check = _enrolments_of_changed_plans(conn)
+        staging.drop()
         audit.record(
-            session.connection(),
-            clock(),
-            audit.SYSTEM,
-            "import.accounts",
-            "import",
-            created=report.created,
-            updated=report.updated,
-        )
+            conn, clock(), audit.SYSTEM, "import.accounts", "import",
+            members=report.members.__dict__, plans=report.plans.__dict__,
+            premium_changes=len(report.premium_changes),
+        )  # fmt: skip
         uow.commit()
-    return report
+    told = _tell_new_amounts(uow_factory, today, to_check, service_phone, clock)
+    return ImportReport(report.members, report.plans, report.premium_changes, told)
 
 
-def _check_plan_owners(session: Session, records: list[SubscriberRecord]) -> None:
-    """A plan may not move from one subscriber to another."""
-    query = select(Plan.plan_id, Member.subscriber_id).join(Member, Plan.member_id == Member.id)
-    owners = {row.plan_id: row.subscriber_id for row in session.execute(query)}
-    problems = [
-        f"subscribers[{i}] ({record.subscriber_id}).plans[{j}].plan_id: "
-        f'"{plan.plan_id}" belongs to subscriber {owners[plan.plan_id]}'
-        for i, record in enumerate(records)
-        for j, plan in enumerate(record.plans)
-        if owners.get(plan.plan_id, record.subscriber_id) != record.subscriber_id
-    ]
-    if problems:
-        raise InvalidImport(problems)
+def _import_timeouts(conn: Connection) -> None:
+    """The webhooks' engine stops a statement after seconds; a merge of the whole membership
+    takes longer, and may wait for a payment's row lock."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text(f"SET LOCAL statement_timeout = '{STATEMENT_TIMEOUT}'"))
+        conn.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
 
 
-def _upsert_subscriber(
-    session: Session, record: SubscriberRecord, portal: PortalEnrolments
-) -> bool:
-    """Create or update one member with phones and plans; True when created."""
-    member = member_by_subscriber(session, record.subscriber_id)
-    created = member is None
-    if member is None:
-        member = Member(subscriber_id=record.subscriber_id)
-        session.add(member)
-    member.first_name = record.first_name
-    member.last_name = record.last_name
-    member.date_of_birth = record.date_of_birth
-    member.zip = record.zip
-    member.language = record.language
-    address = record.mailing_address
-    member.mailing_address = None if address is None else address.as_json()
-    _sync_phones(member, record.phones)
-    session.flush()
-    for plan in record.plans:
-        _upsert_plan(session, member, plan, portal)
-    return created
+def _stage(
+    staging: Staging,
+    feed: Iterable[Item],
+    today: date,
+    found: _Problems,
+    prepare: Callable[[Item], None] | None,
+) -> list[_Portal]:
+    """Validate each subscriber and stage it; the plans that carry an `autopay` key."""
+    births = birth_window(today)
+    enrolments: list[_Portal] = []
+    for position, item in enumerate(feed):
+        if prepare is not None:
+            prepare(item)
+        record, errors = read_subscriber(item.value, item.where, births)
+        found.extend(errors)
+        if record is None:
+            continue
+        staging.add(position, item.where, record)
+        enrolments.extend(
+            _Portal(record.subscriber_id, record.language, plan)
+            for plan in record.plans
+            if plan.autopay is not None or plan.cancel_autopay
+        )
+        if staging.pending >= BATCH:
+            staging.flush()
+    staging.ready()
+    return enrolments
 
 
-def _sync_phones(member: Member, phones: tuple[str, ...]) -> None:
-    member.phones[:] = [p for p in member.phones if p.e164 in phones]
-    known = {phone.e164 for phone in member.phones}
-    member.phones.extend(MemberPhone(e164=e164) for e164 in phones if e164 not in known)
+def _apply_portal(conn: Connection, portal: PortalEnrolments, enrolments: list[_Portal]) -> None:
+    """Each plan's `autopay`, read a thousand plans at a time; only those with something to
+    write are locked and written one by one (payments.operations.import_autopay)."""
+    for start in range(0, len(enrolments), CHUNK_SIZE):
+        chunk = enrolments[start : start + CHUNK_SIZE]
+        wanted = [item.plan.plan_id for item in chunk]
+        query = select(PLANS.c.plan_id, PLANS.c.id).where(PLANS.c.plan_id.in_(wanted))
+        refs: dict[str, int] = {plan_id: ref for plan_id, ref in conn.execute(query)}
+        stored = enrolments_of_plans(conn, list(refs.values()))
+        for item in chunk:
+            plan_ref = refs[item.plan.plan_id]
+            if not portal.unchanged(stored.get(plan_ref), item.plan):  # a re-import's case
+                portal.apply(conn, item.subscriber_id, item.language, plan_ref, item.plan)
 
 
-def _upsert_plan(
-    session: Session, member: Member, record: PlanRecord, portal: PortalEnrolments
-) -> None:
-    plan = session.scalar(select(Plan).where(Plan.plan_id == record.plan_id))
-    if plan is None:
-        plan = Plan(plan_id=record.plan_id, member_id=member.id)
-        session.add(plan)
-    plan.kind = record.kind
-    plan.name = record.name
-    plan.carrier = record.carrier
-    plan.monthly_premium = record.monthly_premium
-    plan.subsidized = record.subsidized
-    if not (record.status is PlanStatus.PENDING and _activated_here(session, plan)):
-        plan.status = record.status.value
-        plan.coverage_start = record.coverage_start
-    session.flush()
-    _upsert_invoices(session, plan, record)
-    session.flush()
-    portal.apply(session.connection(), member, plan.id, record)
-
-
-def _activated_here(session: Session, plan: Plan) -> bool:
-    if plan.id is None or plan.status != PlanStatus.ACTIVE.value:
-        return False
-    query = select(Payment.id).where(
-        Payment.plan_id == plan.id,
-        Payment.activated_coverage_start.is_not(None),
-        Payment.status.in_(CREDITED),
+def _enrolments_of_changed_plans(conn: Connection) -> list[int]:
+    query = (
+        select(ENROLMENTS.c.id)
+        .join(PLANS, PLANS.c.id == ENROLMENTS.c.plan_id)
+        .join(STAGED_PLANS, STAGED_PLANS.c.plan_id == PLANS.c.plan_id)
+        .where(STAGED_PLANS.c.state == CHANGED, ENROLMENTS.c.cancelled.is_(False))
+        .order_by(ENROLMENTS.c.id)
     )
-    return session.scalar(query.limit(1)) is not None
+    return list(conn.scalars(query))
 
 
-def _upsert_invoices(session: Session, plan: Plan, record: PlanRecord) -> None:
-    existing = {
-        i.period: i for i in session.scalars(select(Invoice).where(Invoice.plan_id == plan.id))
-    }
-    for item in record.invoices:
-        invoice = existing.get(item.period)
-        if invoice is None:
-            invoice = Invoice(plan_id=plan.id, period=item.period)
-            session.add(invoice)
-        invoice.amount = item.amount
-        invoice.due_date = item.due_date
-        invoice.paid_external = item.paid
+def _tell_new_amounts(
+    uow_factory: UnitOfWorkFactory, today: date, ids: list[int], phone: str, clock: Clock
+) -> int:
+    """The advance-notice job, for the enrolments whose plans just changed."""
+    told = 0
+    for start in range(0, len(ids), CHUNK_SIZE):
+        chunk = ids[start : start + CHUNK_SIZE]
+        told += notice_chunk(uow_factory, today, chunk, phone, clock).told
+    return told

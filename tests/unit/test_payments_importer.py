@@ -16,6 +16,7 @@ from payments.domain.instruments import CardDetails
 from payments.domain.values import Channel, PaymentRequest, PlanStatus
 from payments.operations.admin import account_as_json
 from payments.operations.demo import demo_accounts, next_coverage_month
+from payments.operations.import_merge import Counts
 from payments.operations.importer import ImportReport, InvalidImport, import_accounts
 from payments.services.service import PaymentService
 from payments.storage.models import Invoice, Member, MemberPhone, Plan
@@ -48,9 +49,9 @@ def count(db, model) -> int:
 
 
 def test_import_creates_then_updates_idempotently(db):
-    assert import_accounts(db, demo()) == ImportReport(created=5, updated=0)
+    assert import_accounts(db, demo()) == ImportReport(Counts(5, 0, 0), Counts(6, 0, 0))
     sizes = [count(db, m) for m in (Member, MemberPhone, Plan, Invoice)]
-    assert import_accounts(db, demo()) == ImportReport(created=0, updated=5)
+    assert import_accounts(db, demo()) == ImportReport(Counts(0, 0, 5), Counts(0, 0, 6))
     assert [count(db, m) for m in (Member, MemberPhone, Plan, Invoice)] == sizes == [5, 5, 6, 12]
 
 
@@ -371,7 +372,7 @@ def test_date_limits_are_inclusive(db):
     data["subscribers"][1]["date_of_birth"] = TODAY.isoformat()  # a newborn
     data["subscribers"][0]["plans"][0]["coverage_start"] = "2000-01-01"
     data["subscribers"][0]["plans"][0]["invoices"][0]["due_date"] = "2100-12-31"
-    assert import_accounts(db, data, FakeClock(NOW)).created == 5
+    assert import_accounts(db, data, FakeClock(NOW)).members.created == 5
 
 
 def test_the_latest_birth_date_is_todays_date_in_massachusetts(loaded):
