@@ -18,7 +18,7 @@ run call call-relay: export TWILIO_API_BASE_URL ?= http://127.0.0.1:5099
 run call call-relay: export TWILIO_ACCOUNT_SID ?= AC00000000000000000000000000000000
 run: export SMS_FROM ?= +18775550123
 
-.PHONY: run reset test bench bench-autopay bench-readme lint call call-relay clean mutation test-deps diagram
+.PHONY: run reset test bench bench-autopay bench-import bench-readme lint call call-relay clean mutation test-deps diagram
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -73,6 +73,9 @@ bench: $(VENV)/.installed
 
 bench-autopay: $(VENV)/.installed
 	$(BIN)/python -m bench --only autopay
+
+bench-import: $(VENV)/.installed
+	$(BIN)/python -m bench --only import
 
 bench-readme: $(VENV)/.installed
 	$(BIN)/python -m bench --readme

@@ -74,6 +74,7 @@ from bench import (
     BenchError,
     accounts,
     autopay_report,
+    import_report,
     report,
     servers,
 )
@@ -86,6 +87,7 @@ from bench.database import (
     throwaway_database,
     throwaway_sqlite,
 )
+from bench.importing import measure_import
 from bench.measure import (
     CpuLoad,
     Figures,
@@ -100,7 +102,8 @@ from payments.domain.clock import eastern_date, system_clock
 
 MAX_CALLS = 5000
 MAX_ENROLMENTS = 1_000_000
-PARTS = ("webhooks", "autopay")
+PARTS = ("webhooks", "autopay", "import")
+MAX_IMPORT_MEMBERS = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -108,6 +111,8 @@ class Config:
     calls: int
     paced_calls: int
     autopay_enrolments: int
+    import_members: int
+    import_memory_members: int
     postgres_url: str
     redis_url: str
 
@@ -117,6 +122,10 @@ class Config:
             calls=_number("BENCH_CALLS", "40", MAX_CALLS),
             paced_calls=_number("BENCH_PACED_CALLS", "150", MAX_CALLS),
             autopay_enrolments=_number("BENCH_AUTOPAY_ENROLMENTS", "100000", MAX_ENROLMENTS),
+            import_members=_number("BENCH_IMPORT_MEMBERS", "100000", MAX_IMPORT_MEMBERS),
+            import_memory_members=_number(
+                "BENCH_IMPORT_MEMORY_MEMBERS", "500000", MAX_IMPORT_MEMBERS
+            ),
             postgres_url=os.environ.get("BENCH_POSTGRES_URL") or DEFAULT_ADMIN_URL,
             redis_url=os.environ.get("BENCH_REDIS_URL") or DEFAULT_REDIS_URL,
         )
@@ -154,12 +163,18 @@ def main(argv: list[str] | None = None) -> int:
     table: list[report.Row] = []
     try:
         config = Config.from_env()
-        figures = run(config) if args.only != "autopay" else None
+        figures = run(config) if args.only in (None, "webhooks") else None
         table += report.rows(figures) if figures else []
-        if args.only != "webhooks":
+        if args.only in (None, "autopay"):
             autopay = measure_autopay(config.postgres_url, config.redis_url,
                                       config.autopay_enrolments)  # fmt: skip
             table += autopay_report.rows(autopay)
+        if args.only in (None, "import"):
+            _say(f"the billing feed: {config.import_members:,} members three ways, then "
+                 f"{config.import_memory_members:,} for memory")  # fmt: skip
+            feed = measure_import(config.postgres_url, config.import_members,
+                                  config.import_memory_members)  # fmt: skip
+            table += import_report.rows(feed)
     except BenchError as error:
         if table:
             print("\n" + report.text_table(table))
