@@ -47,8 +47,14 @@ pass the production validator and the tests' independent one, and hold one entry
 totalling what the database recorded: otherwise the exit code is 2. `--only webhooks` or
 `--only autopay` (`make bench-autopay`) runs one part.
 
+Then the billing feed (`bench.importing`, `bench.import_report`): `ivr import-accounts` on
+BENCH_IMPORT_MEMBERS members three ways (first load, the same again, 1% changed) beside a bare
+COPY of the same rows, and a first load of BENCH_IMPORT_MEMORY_MEMBERS for its peak memory;
+`--only import` (`make bench-import`).
+
 Settings: BENCH_CALLS (the CPU load's calls on each database, default 40), BENCH_PACED_CALLS
 (the paced load's, default 150), BENCH_AUTOPAY_ENROLMENTS (default 100000),
+BENCH_IMPORT_MEMBERS (default 100000), BENCH_IMPORT_MEMORY_MEMBERS (default 500000),
 BENCH_POSTGRES_URL (an admin database on the server where a throwaway one is created),
 BENCH_REDIS_URL (a dedicated database number; flushed first).
 """
@@ -143,8 +149,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         prog="python -m bench",
         description="The real server under load on PostgreSQL and on SQLite beside the bare "
         "floor, latency with 50 paced calls, the caller's time for one card payment, then the "
-        "AutoPay run and ACH export at scale. Settings: BENCH_CALLS, BENCH_PACED_CALLS, "
-        "BENCH_AUTOPAY_ENROLMENTS, BENCH_POSTGRES_URL, BENCH_REDIS_URL.",
+        "AutoPay run and ACH export at scale, then the billing feed. Settings: BENCH_CALLS, "
+        "BENCH_PACED_CALLS, BENCH_AUTOPAY_ENROLMENTS, BENCH_IMPORT_MEMBERS, "
+        "BENCH_IMPORT_MEMORY_MEMBERS, BENCH_POSTGRES_URL, BENCH_REDIS_URL.",
     )
     parser.add_argument(
         "--readme",

@@ -87,6 +87,22 @@ def test_import_is_idempotent_and_account_show_prints_the_spec_shape(runner, tmp
     assert shown["payments"] == []
 
 
+def test_a_premium_change_is_listed_and_json_lines_are_read(runner, tmp_path) -> None:
+    runner.invoke(main, ["import-accounts", write(tmp_path, accounts())])
+    member = accounts(amount="48.00")["subscribers"][0]
+    member["plans"][0]["monthly_premium"] = "48.00"
+    lines = tmp_path / "feed.jsonl"
+    lines.write_text(json.dumps(member) + "\n")
+    result = runner.invoke(main, ["import-accounts", str(lines)])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        "members: 0 created, 0 changed, 1 unchanged",
+        "plans: 0 created, 1 changed, 0 unchanged",
+        "premium changes: 1; AutoPay notices of a new amount: 0",
+        "  H-100000000001 (100000000001): 45.00 -> 48.00",
+    ]
+
+
 def test_bad_input_names_the_record_and_field_and_loads_nothing(runner, tmp_path) -> None:
     result = runner.invoke(main, ["import-accounts", write(tmp_path, accounts(amount="4x.00"))])
     assert result.exit_code != 0
