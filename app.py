@@ -12,17 +12,17 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from ivr.agent_calls import CallDirectory
+from ivr.agents.agent_calls import CallDirectory
+from ivr.agents.capture import Captures
 from ivr.calls import CallHandler
-from ivr.callstate import CallStore, KeyValue, fernet_from
-from ivr.capture import Captures
+from ivr.channels.render import Renderer
+from ivr.channels.twilio_rest import TwilioCalls
 from ivr.config import Settings
-from ivr.context import FlowServices
+from ivr.engine.callstate import CallStore, KeyValue, fernet_from
+from ivr.engine.context import FlowServices
+from ivr.engine.kvstores import MemoryKeyValue, RedisKeyValue
 from ivr.hours import BusinessHours
-from ivr.kvstores import MemoryKeyValue, RedisKeyValue
 from ivr.prompts import Catalog
-from ivr.render import Renderer
-from ivr.twilio_rest import TwilioCalls
 from payments.bootstrap import PaymentsCore, build_core
 from payments.domain.clock import system_clock
 from payments.gateways.base import Gateway

@@ -15,18 +15,24 @@ import logging
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ivr import engine
-from ivr.agent_calls import WAITING, CallDirectory, CallInfo, call_of_conference, conference_name
-from ivr.callstate import CallStore, OpenCall, StoreUnavailable, TurnNotSaved
-from ivr.capture import ABANDONED, HUNG_UP, PROCESSING, Capture, all_done, field_states
+from ivr.agents.agent_calls import (
+    WAITING,
+    CallDirectory,
+    CallInfo,
+    call_of_conference,
+    conference_name,
+)
+from ivr.agents.capture import ABANDONED, HUNG_UP, PROCESSING, Capture, all_done, field_states
+from ivr.channels.render import Renderer, Rendering
+from ivr.channels.twilio_rest import TwilioCalls, TwilioUnavailable, conference_twiml
 from ivr.config import ConfigError, to_e164
-from ivr.context import CallContext, FlowServices
+from ivr.engine import engine
+from ivr.engine.callstate import CallStore, OpenCall, StoreUnavailable, TurnNotSaved
+from ivr.engine.context import CallContext, FlowServices
 from ivr.flows import agent_capture
 from ivr.flows.base import Hangup, Line, Transfer, line
 from ivr.flows.money import fault_lines, payment_news, recovered_lines
 from ivr.flows.submit import confirmed_before
-from ivr.render import Renderer, Rendering
-from ivr.twilio_rest import TwilioCalls, TwilioUnavailable, conference_twiml
 from payments.domain.values import ATTESTED, Channel
 
 log = logging.getLogger("ivr.calls")

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
-from ivr.speech import check_language, say_days, say_hours, say_moment
+from ivr.speech.words import check_language, say_days, say_hours, say_moment
 
 # Long enough for any real calendar; stops a misconfigured one from looping forever.
 _MAX_DAYS_AHEAD = 366

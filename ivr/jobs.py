@@ -57,7 +57,7 @@ def notice_chunk(core: Any, settings: Any, today: str, ids: list[int]) -> dict[s
 
 
 def send_messages(core: Any, settings: Any) -> dict[str, Any]:
-    from ivr.twilio_rest import TwilioMessages
+    from ivr.channels.twilio_rest import TwilioMessages
     from payments.messages.sending import send_queued
 
     sender = TwilioMessages(

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from sqlalchemy import Engine, String, cast, func, literal, select
 
-from ivr.speech import say_characters
+from ivr.speech.words import say_characters
 from payments.storage.tables import (
     ACH_ENTRIES,
     ALLOCATIONS,

@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify, request
 
-from ivr.agent_calls import CallDirectory, CallInfo
+from ivr.agents.agent_calls import CallDirectory, CallInfo
 from payments.domain.clock import eastern_iso
 from payments.domain.values import VerifyResult
 from payments.services.agents import InvalidLogin, LoginLimited, NotVerified

@@ -61,7 +61,7 @@ def bearer_token(header: str | None) -> str | None:
 
 @lru_cache(maxsize=4)
 def _csrf_key(secret: str) -> bytes:
-    """A key of its own for CSRF tokens, derived from the app's secret (as ivr.callstate)."""
+    """A key of its own for CSRF tokens, derived from the app's secret (as ivr.engine.callstate)."""
     derive = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"ivr-agent-csrf")
     return derive.derive(secret.encode())
 

@@ -4,7 +4,7 @@ The agent picks plan, amount and method for a payment, or plan and day for an Au
 (`"purpose": "autopay"`); the caller's leg is moved (Twilio's REST API) into the capture
 sub-flow while the agent stays in the conference; the agent follows the fields, may ask for one
 again or cancel. The agent never sees more than a card's brand and last 4 or a bank account's
-type and last 4 (ivr.capture).
+type and last 4 (ivr.agents.capture).
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
-from ivr.agent_calls import CONNECTED
-from ivr.capture import ASKED_ONCE, AUTOPAY, FIELDS, FINAL, PAYMENT, PROCESSING, Capture
-from ivr.twilio_rest import TwilioUnavailable
+from ivr.agents.agent_calls import CONNECTED
+from ivr.agents.capture import ASKED_ONCE, AUTOPAY, FIELDS, FINAL, PAYMENT, PROCESSING, Capture
+from ivr.channels.twilio_rest import TwilioUnavailable
 from payments.domain.autopay import DAYS
 from payments.domain.money import cents, is_whole_cents
 from payments.domain.values import PlanStatus, PlanSummary

@@ -7,7 +7,7 @@ import logging
 from flask import Blueprint, Response, current_app, request
 
 from ivr.calls import STORE_RETRIES, CallHandler, Webhook
-from ivr.callstate import CallBusy, StoreUnavailable
+from ivr.engine.callstate import CallBusy, StoreUnavailable
 from webhooks.budget import Budget, OutOfTime
 from webhooks.security import twilio_signed
 

@@ -7,7 +7,7 @@ the bank account steps and then the recurring authorization (ivr.flows.autopay_e
 
 from __future__ import annotations
 
-from ivr.capture import (
+from ivr.agents.capture import (
     ASKED_ONCE,
     AUTOPAY,
     CANCELLED,
@@ -22,7 +22,7 @@ from ivr.capture import (
     all_done,
     ended_by,
 )
-from ivr.capture import field_states as fields_of
+from ivr.agents.capture import field_states as fields_of
 from ivr.flows.autopay import ENROL
 from ivr.flows.base import Go, Line, Outcome, Transfer, line
 from payments.domain.values import PaymentOutcome

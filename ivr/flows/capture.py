@@ -30,7 +30,7 @@ from ivr.flows.submit import (
     draw_payment_key,
     submit,
 )
-from ivr.keyed import (
+from ivr.speech.keyed import (
     InputError,
     parse_account_number,
     parse_card_number,

@@ -21,7 +21,7 @@ from ivr.flows.base import (
     line,
     value,
 )
-from ivr.keyed import InputError, parse_birth_date, parse_subscriber_id
+from ivr.speech.keyed import InputError, parse_birth_date, parse_subscriber_id
 from payments.domain.limits import FAILURES_PER_CALL
 from payments.domain.values import Channel, VerifyResult
 

@@ -30,7 +30,7 @@ from ivr.flows.submit import (
     poll_payment,
     submit,
 )
-from ivr.keyed import InputError, parse_amount
+from ivr.speech.keyed import InputError, parse_amount
 from payments.domain.plans import left_after
 
 

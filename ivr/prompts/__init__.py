@@ -14,7 +14,6 @@ from datetime import date
 from importlib import resources
 from typing import Any
 
-from ivr import speech
 from ivr.flows.base import (
     Chars,
     Day,
@@ -31,6 +30,7 @@ from ivr.flows.base import (
     When,
 )
 from ivr.hours import BusinessHours
+from ivr.speech import words as speech
 
 LANGUAGES = ("en", "es")
 Entry = str | Mapping[str, str]

@@ -1,5 +1,5 @@
 """Confirmation numbers a caller can hear right and write down: eight digits, spoken one by
-one in two groups of four (ivr.speech.say_characters). No letters: letters rhyme on a phone
+one in two groups of four (ivr.speech.words.say_characters). No letters: letters rhyme on a phone
 line (B, D, E, P, T, V...), and each needs a word to be sure of ("K as in King"), four times
 the listening of a digit. 100 million numbers; one already taken is drawn again.
 """

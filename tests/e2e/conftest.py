@@ -18,7 +18,7 @@ from flask import Flask
 from app import create_app
 from devtools.phone import CallLog, Phone, WsgiTransport
 from ivr.config import Settings
-from ivr.kvstores import MemoryKeyValue
+from ivr.engine.kvstores import MemoryKeyValue
 from payments.domain.values import ATTESTED
 from payments.gateways.sandbox import SandboxGateway
 from payments.operations.demo import demo_accounts

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from ivr.agent_calls import WAITING, CallInfo
+from ivr.agents.agent_calls import WAITING, CallInfo
 from payments.domain.values import Caller
 from payments.storage.models import AuditEvent
 from tests.e2e.conftest import WEDNESDAY_MORNING

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 
-from ivr.agent_calls import CONNECTED, WAITING
+from ivr.agents.agent_calls import CONNECTED, WAITING
 from tests.e2e.conftest import Line, signed_post, spoken, twiml
 from tests.e2e.test_card_and_bank_calls import ANA, ANA_DOB, VISA
 

@@ -38,8 +38,8 @@ from devtools.phone import (
     Said,
     WsgiTransport,
 )
-from ivr.speech import say_characters
-from ivr.twilio_rest import TwilioCalls
+from ivr.channels.twilio_rest import TwilioCalls
+from ivr.speech.words import say_characters
 from payments.operations.admin import account_as_json
 from payments.storage.db import make_session_factory
 from payments.storage.tables import AUTHORIZATIONS, PAYMENTS

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from ivr.speech import say_characters
+from ivr.speech.words import say_characters
 from tests.e2e.conftest import Line
 
 ANA, ANA_DOB = "100000000001", "04171980"

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import threading
 
-from ivr.callstate import ENDED
-from ivr.speech import say_digits
+from ivr.engine.callstate import ENDED
+from ivr.speech.words import say_digits
 from tests.e2e.conftest import RELAY_NUMBER, STRANGER, Line, signed_post, twiml
 from tests.e2e.test_card_and_bank_calls import ANA, ANA_DOB, VISA, signed_in
 from tests.e2e.test_relay_calls import SPOKEN_VISA

@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from ivr.callstate import ENDED, StoreUnavailable
+from ivr.engine.callstate import ENDED, StoreUnavailable
 from tests.e2e.conftest import STRANGER, TOKEN, Line, signed_post, spoken, twiml
 from tests.e2e.test_card_and_bank_calls import ANA, ANA_DOB, VISA, card, signed_in
 
@@ -208,7 +208,7 @@ def test_a_store_out_of_reach_is_waited_out_then_the_caller_is_helped(line: Line
 def test_the_erase_at_hang_up_waits_out_a_store_blip(line: Line, monkeypatch) -> None:
     """Twilio never retries a status callback: the erase of the call's state and secrets at
     hang-up is tried again through a blip, and reported (503) only when the store stays away."""
-    import ivr.callstate
+    import ivr.engine.callstate
 
     assert signed_post(line, "/webhooks/voice", CALL).status_code == 200
     real_forget, refused = line.kv.forget, {"left": 3}
@@ -228,7 +228,7 @@ def test_the_erase_at_hang_up_waits_out_a_store_blip(line: Line, monkeypatch) ->
         raise StoreUnavailable("redis: ConnectionError")
 
     line.kv.forget = down  # type: ignore[method-assign]
-    monkeypatch.setattr(ivr.callstate, "FORGET_SECONDS", 0.3)
+    monkeypatch.setattr(ivr.engine.callstate, "FORGET_SECONDS", 0.3)
     assert signed_post(line, "/webhooks/voice/status", ended).status_code == 503
 
 

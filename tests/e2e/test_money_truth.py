@@ -11,8 +11,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from ivr.callstate import StoreUnavailable
-from ivr.speech import say_characters
+from ivr.engine.callstate import StoreUnavailable
+from ivr.speech.words import say_characters
 from payments.services import service as service_module
 from payments.services.submission import Reserver
 from tests.e2e.conftest import Line, hold_for_real, wait_until

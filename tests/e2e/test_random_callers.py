@@ -28,7 +28,7 @@ from hypothesis.stateful import (
 
 from app import create_app
 from ivr.config import Settings
-from ivr.kvstores import MemoryKeyValue
+from ivr.engine.kvstores import MemoryKeyValue
 from tests.e2e.conftest import EASTERN, TOKEN, Clock, signed_post, spoken, twiml
 from tests.oracle import MoneyOracle
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ivr.speech import say_characters
+from ivr.speech.words import say_characters
 from tests.e2e.conftest import RELAY_NUMBER, Line
 from tests.e2e.test_card_and_bank_calls import ANA, ANA_DOB, LUIS, LUIS_DOB, bank, signed_in
 

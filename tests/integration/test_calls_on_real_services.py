@@ -9,8 +9,8 @@ from redis import Redis
 
 from app import create_app
 from devtools.phone import Phone, WsgiTransport
-from ivr.callstate import ENDED
 from ivr.config import Settings
+from ivr.engine.callstate import ENDED
 from payments.operations.demo import demo_accounts
 from payments.operations.importer import import_accounts
 from payments.storage.db import make_engine, make_uow_factory, upgrade_database

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from ivr.callstate import CallStore, StoreUnavailable, fernet_from
-from ivr.kvstores import RedisKeyValue
+from ivr.engine.callstate import CallStore, StoreUnavailable, fernet_from
+from ivr.engine.kvstores import RedisKeyValue
 
 pytestmark = pytest.mark.integration
 CARD = "4242424242424242"

@@ -22,8 +22,8 @@ from sqlalchemy.exc import OperationalError
 
 from app import create_app
 from devtools.phone import CallLog, Phone, WsgiTransport
-from ivr.callstate import StoreUnavailable
 from ivr.config import Settings
+from ivr.engine.callstate import StoreUnavailable
 from payments.gateways.sandbox import SandboxGateway
 from payments.operations.demo import demo_accounts
 from payments.operations.importer import import_accounts

@@ -15,9 +15,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app import create_app
-from ivr.agent_calls import WAITING, CallInfo
+from ivr.agents.agent_calls import WAITING, CallInfo
 from ivr.config import Settings
-from ivr.kvstores import MemoryKeyValue
+from ivr.engine.kvstores import MemoryKeyValue
 from payments.operations.demo import demo_accounts
 from payments.operations.importer import import_accounts
 from payments.storage.db import make_engine, make_session_factory, upgrade_database

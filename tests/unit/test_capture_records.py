@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from ivr.capture import (
+from ivr.agents.capture import (
     ABANDONED,
     APPROVED,
     AUTOPAY,
@@ -19,7 +19,7 @@ from ivr.capture import (
     Captures,
     field_states,
 )
-from ivr.kvstores import MemoryKeyValue
+from ivr.engine.kvstores import MemoryKeyValue
 from payments.domain.values import PaymentOutcome, PaymentStatus, PlanStatus
 
 

@@ -8,12 +8,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ivr import engine
+from ivr.channels.render import Renderer
 from ivr.config import Settings
-from ivr.context import CallContext, FlowServices
+from ivr.engine import engine
+from ivr.engine.context import CallContext, FlowServices
 from ivr.hours import BusinessHours
 from ivr.prompts import Catalog
-from ivr.render import Renderer
 from payments.domain.values import (
     AccountSummary,
     Channel,

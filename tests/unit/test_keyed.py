@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ivr.keyed import (
+from ivr.speech.keyed import (
     InputError,
     parse_account_number,
     parse_amount,

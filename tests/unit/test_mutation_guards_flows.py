@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from ivr.config import Settings
-from ivr.context import CallContext, FlowServices
+from ivr.engine.context import CallContext, FlowServices
 from ivr.flows.base import Chars, Day, Go, Hold, Money, Month, MonthDay, Retry, Term, When, line
 from ivr.flows.money import (
     fault_lines,

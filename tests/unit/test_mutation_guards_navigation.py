@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from ivr.config import Settings
-from ivr.context import CallContext, FlowServices
+from ivr.engine.context import CallContext, FlowServices
 from ivr.flows import account, member, payment
 from ivr.flows.back import _PREVIOUS, back_from
 from ivr.flows.base import Ask, Day, Go, Input, Line, Money, Month, Retry, Term, When, line

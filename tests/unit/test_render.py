@@ -6,12 +6,12 @@ import xml.etree.ElementTree as ET
 from datetime import date
 from decimal import Decimal
 
+from ivr.channels.render import Renderer, Rendering
 from ivr.config import Settings
-from ivr.engine import Turn
+from ivr.engine.engine import Turn
 from ivr.flows.base import Ask, Hangup, Input, Money, Term, Transfer, line
 from ivr.hours import BusinessHours
 from ivr.prompts import LANGUAGES, Catalog
-from ivr.render import Renderer, Rendering
 
 SETTINGS = Settings(twilio_auth_token="t", relay_timeout=35, agent_number="+16175550199")
 TODAY = date(2026, 11, 18)

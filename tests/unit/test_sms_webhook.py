@@ -14,7 +14,7 @@ from twilio.request_validator import RequestValidator
 
 from app import create_app
 from ivr.config import Settings
-from ivr.kvstores import MemoryKeyValue
+from ivr.engine.kvstores import MemoryKeyValue
 from payments.messages import outbox
 from payments.messages.sending import send_queued
 from payments.messages.texts import sms as sms_text

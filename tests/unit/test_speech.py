@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ivr.speech import (
+from ivr.speech.words import (
     say_characters,
     say_date,
     say_days,

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ivr.spoken_commands import BACK, HELP, REPEAT, REPRESENTATIVE, spoken_command
+from ivr.speech.commands import BACK, HELP, REPEAT, REPRESENTATIVE, spoken_command
 
 
 @pytest.mark.parametrize(

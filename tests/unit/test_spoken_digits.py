@@ -2,7 +2,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ivr.spoken_digits import DIGIT_HINTS, speech_to_keys
+from ivr.speech.digits import DIGIT_HINTS, speech_to_keys
 
 EN_DIGITS = "zero one two three four five six seven eight nine".split()
 ES_DIGITS = "cero uno dos tres cuatro cinco seis siete ocho nueve".split()

@@ -13,8 +13,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from devtools.phone import HttpTransport, LocalTwilio, Phone
-from ivr import twilio_rest
-from ivr.twilio_rest import TwilioMessages
+from ivr.channels import twilio_rest
+from ivr.channels.twilio_rest import TwilioMessages
 from payments.messages.sending import SmsNotSent, SmsRefused, SmsUncertain
 
 TOKEN = "test-auth-token"

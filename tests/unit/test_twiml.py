@@ -1,4 +1,4 @@
-"""The line writes TwiML as text (ivr.twiml): byte for byte what the `twilio` package's
+"""The line writes TwiML as text (ivr.channels.twiml): byte for byte what the `twilio` package's
 VoiceResponse writes for the same verbs, whatever the words."""
 
 from __future__ import annotations
@@ -9,14 +9,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 from twilio.twiml.voice_response import Dial, VoiceResponse
 
-from ivr import twiml
+from ivr.channels import twiml
+from ivr.channels.render import BUSY_PAUSE, HOLD_PAUSE, VOICES, Renderer, Rendering
 from ivr.config import Settings
-from ivr.engine import Turn
+from ivr.engine.engine import Turn
 from ivr.flows.base import Ask, Hangup, Hold, Input, Line, Transfer, line
 from ivr.hours import BusinessHours
 from ivr.prompts import Catalog
-from ivr.render import BUSY_PAUSE, HOLD_PAUSE, VOICES, Renderer, Rendering
-from ivr.spoken_digits import DIGIT_HINTS
+from ivr.speech.digits import DIGIT_HINTS
 
 # Words as a name or a typed value can bring them: XML's specials, quotes, newlines, tabs, accents.
 WORDS = st.text(alphabet=st.sampled_from("aZ 09.,&<>\"'\n\r\tñé¿$#*-;"), max_size=40)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from ivr.speech import check_language
+from ivr.speech.words import check_language
 
 REPEAT, REPRESENTATIVE, HELP, BACK = "repeat", "representative", "help", "back"
 

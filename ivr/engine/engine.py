@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ivr.context import CallContext
+from ivr.engine.context import CallContext
 from ivr.flows import STEPS, agent_capture
 from ivr.flows.back import back_from
 from ivr.flows.base import (
@@ -26,8 +26,8 @@ from ivr.flows.base import (
     line,
 )
 from ivr.flows.money import goodbye_lines
-from ivr.spoken_commands import BACK, HELP, REPRESENTATIVE, spoken_command
-from ivr.spoken_digits import speech_to_keys
+from ivr.speech.commands import BACK, HELP, REPRESENTATIVE, spoken_command
+from ivr.speech.digits import speech_to_keys
 
 MAX_FAILURES = 3
 OFFER_AFTER_SILENCES = 3

@@ -14,7 +14,7 @@ import secrets
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from ivr.agent_calls import DirectoryStore
+from ivr.agents.agent_calls import DirectoryStore
 from payments.domain.values import PaymentOutcome, PaymentStatus
 
 WAITING, CAPTURING, PROCESSING = "waiting", "capturing", "processing"

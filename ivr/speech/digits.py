@@ -12,7 +12,7 @@ import re
 import unicodedata
 from collections.abc import Iterator
 
-from ivr.speech import check_language
+from ivr.speech.words import check_language
 
 KEYS = frozenset("0123456789*#")
 

@@ -9,8 +9,8 @@ from datetime import date, datetime
 from functools import cached_property
 from typing import Any
 
-from ivr import snapshot
 from ivr.config import Settings
+from ivr.engine import snapshot
 from ivr.hours import BusinessHours
 from payments.domain.values import AccountSummary, Caller, Channel
 
@@ -22,7 +22,7 @@ class FlowServices:
     hours: BusinessHours
     clock: Callable[[], datetime]
     speak: Callable[..., str]  # the exact words a tuple of Lines is spoken as (for records)
-    captures: Any = None  # ivr.capture.Captures: agent-started captures
+    captures: Any = None  # ivr.agents.capture.Captures: agent-started captures
     autopay: Any = None  # payments.services.autopay.AutopayService
     receipts: Any = None  # payments.services.receipts.Receipts
     kick_messages: Callable[[], None] = lambda: None  # the outbox has new messages to send

@@ -9,7 +9,7 @@ import threading
 import time
 from typing import Any
 
-from ivr.callstate import ENDED, KEEP, CallBusy, Held, StoreUnavailable, new_token, wait_for
+from ivr.engine.callstate import ENDED, KEEP, CallBusy, Held, StoreUnavailable, new_token, wait_for
 
 # KEYS: lock, state, secret. ARGV: token, lock ms.
 _ACQUIRE = """

@@ -10,12 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from ivr.channels.twiml import escape_text, response, say, verb
 from ivr.config import Settings
-from ivr.engine import Turn
+from ivr.engine.engine import Turn
 from ivr.flows.base import Ask, Hangup, Hold, Input, Line, Transfer
 from ivr.prompts import Catalog
-from ivr.spoken_digits import DIGIT_HINTS
-from ivr.twiml import escape_text, response, say, verb
+from ivr.speech.digits import DIGIT_HINTS
 
 VOICES = {"en": ("Polly.Joanna", "en-US"), "es": ("Polly.Lupe", "es-US")}
 RELAY_SILENCE_EXTRA = 15  # seconds added per consecutive silence: a warning and more time
