@@ -133,8 +133,8 @@ def classify(conn: Connection) -> None:
         _json_differs(conn, MEMBERS.c.mailing_address, SM.c.mailing_address),
         _phones_differ(),
     )
-    changed = exists().where(stored, member_differs)
-    conn.execute(update(SM).where(SM.c.state == SAME, changed).values(state=CHANGED))
+    changed = exists().where(stored, member_differs)  # never a NEW row: it has none stored
+    conn.execute(update(SM).where(changed).values(state=CHANGED))
 
     stored_plan = PLANS.c.plan_id == SP.c.plan_id
     conn.execute(update(SP).where(~exists().where(stored_plan)).values(state=NEW))
@@ -143,7 +143,7 @@ def classify(conn: Connection) -> None:
         _invoices_differ(),
     )
     changed = exists().where(stored_plan, plan_differs)
-    conn.execute(update(SP).where(SP.c.state == SAME, changed).values(state=CHANGED))
+    conn.execute(update(SP).where(changed).values(state=CHANGED))
 
 
 def _keep_binder_activations(conn: Connection) -> None:

@@ -171,6 +171,38 @@ def test_an_activation_here_is_not_undone_by_an_older_file(db):
     assert account_as_json(db, "100000000003", NOW)["plans"][0]["status"] == "active"
 
 
+def test_only_the_plan_activated_here_keeps_its_status_and_coverage_start(db):
+    """Two pending plans; one is activated by a binder payment. A file still saying pending
+    (with another coverage start) sends the other back, and an active plan this line did not
+    activate too; a file saying terminated is obeyed."""
+    data = demo()
+    twin = copy.deepcopy(data["subscribers"][2])
+    twin.update(subscriber_id="100000000077", phones=["+16175550177"])
+    twin["plans"][0]["plan_id"] = "H-100000000077"
+    data["subscribers"].append(twin)
+    import_accounts(db, data)
+    pay(db, "100000000003", "H-100000000003", "289.00")
+    with db.reader() as uow:
+        started = uow.session.scalar(
+            select(Plan.coverage_start).where(Plan.plan_id == "H-100000000003")
+        )
+    for plan in (data["subscribers"][2]["plans"][0], twin["plans"][0]):
+        plan["coverage_start"] = "2027-03-01"
+    data["subscribers"][1]["plans"][0]["status"] = "pending"  # active, but not activated here
+    import_accounts(db, data)
+    with db.reader() as uow:
+        query = select(Plan.plan_id, Plan.status, Plan.coverage_start)
+        plans = {
+            row.plan_id: (row.status, row.coverage_start) for row in uow.session.execute(query)
+        }
+    assert plans["H-100000000003"] == ("active", started)
+    assert plans["H-100000000077"] == ("pending", date(2027, 3, 1))
+    assert plans["H-100000000002"][0] == "pending"
+    data["subscribers"][2]["plans"][0]["status"] = "terminated"
+    import_accounts(db, data)
+    assert account_as_json(db, "100000000003", NOW)["plans"][0]["status"] == "terminated"
+
+
 @pytest.mark.parametrize(
     ("today", "month"),
     [
