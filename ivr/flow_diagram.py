@@ -21,7 +21,7 @@ from types import FunctionType, ModuleType
 from typing import Any
 
 from ivr import flows
-from ivr.flows import STEPS
+from ivr.flows import STEPS, agent_capture
 from ivr.flows.base import Step
 
 REPRESENTATIVE, END = "representative", "end of call"
@@ -37,10 +37,20 @@ _FLOW_NAMES = {
 }
 
 
+# A representative's capture (ivr.flows.agent_capture) has no steps of its own: the agent's
+# console moves the caller into the capture steps, and the capture's end hands the caller back.
+# Asking for a field again (`again`) re-enters that field's step: one edge to each would hide
+# the rest, so it is said in the note instead.
+AGENT_ENTRIES = {"begin": "the agent starts a capture\\n(or asks for one field again)"}
+AGENT_UNDRAWN = {"again"}
+AGENT_END = "the capture ends: paid, refused or cancelled"
+
+
 def edges() -> set[tuple[str, str, str]]:
     """(from step, to, label): label "again" for a Retry, "hold" for a Hold, else ""."""
     # The engine's own, shared by every prompt: at the offer, 0 is the representative.
     found: set[tuple[str, str, str]] = {("offer_agent", REPRESENTATIVE, "0")}
+    found |= _agent_edges()
     for step in STEPS.values():
         for function in _functions(step):
             for target, label in _leads(function, frozenset()):
@@ -74,6 +84,12 @@ def dot() -> str:
         "representative,\\nthree silences or wrong keys offer one or end the call truly; "
         'relay: the same steps"];'
     )
+    lines.append('  subgraph "cluster_agent_capture" {')
+    lines.append('    label="A representative on the call"; style=rounded; color="#999999";')
+    lines += [
+        f'    "{name}" [shape=note];' for name in sorted([*AGENT_ENTRIES.values(), AGENT_END])
+    ]
+    lines.append("  }")
     for source, target, label in sorted(edges()):
         style = f' [label="{label}", style=dashed]' if label else ""
         lines.append(f'  "{source}" -> "{target}"{style};')
@@ -81,6 +97,20 @@ def dot() -> str:
     body = "\n".join(lines) + "\n"
     digest = hashlib.sha256(body.encode()).hexdigest()[:16]
     return body.replace("digraph call_flow {", f'digraph call_flow {{\n  comment="{digest}";', 1)
+
+
+def _agent_edges() -> set[tuple[str, str, str]]:
+    """The representative's console leads into the capture steps; each way a capture ends
+    leads back to the representative."""
+    found: set[tuple[str, str, str]] = set()
+    for name, function in inspect.getmembers(agent_capture, inspect.isfunction):
+        if function.__module__ != agent_capture.__name__ or name in AGENT_UNDRAWN:
+            continue
+        source = AGENT_ENTRIES.get(name, AGENT_END)
+        for target, _ in _leads(function, frozenset()):
+            found.add((source, target, ""))
+    found |= {(REPRESENTATIVE, entry, "console") for entry in AGENT_ENTRIES.values()}
+    return found
 
 
 def digest_of(text: str) -> str:

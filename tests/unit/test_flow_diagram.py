@@ -45,6 +45,15 @@ def test_the_diagram_holds_every_step_and_what_each_leads_to() -> None:
     assert 'subgraph "cluster_payment"' in text and 'label="Paying"' in text
 
 
+def test_the_representatives_capture_is_drawn_into_the_capture_steps_and_back() -> None:
+    edges = diagram.edges()
+    (started,) = diagram.AGENT_ENTRIES.values()
+    assert (diagram.REPRESENTATIVE, started, "console") in edges
+    assert {(started, "card_number", ""), (started, "bank_account_type", "")} <= edges
+    assert (diagram.AGENT_END, diagram.REPRESENTATIVE, "") in edges
+    assert 'subgraph "cluster_agent_capture"' in diagram.dot()
+
+
 def test_a_flow_changed_without_the_diagram_no_longer_matches(monkeypatch) -> None:
     fewer = {name: step for name, step in STEPS.items() if name != "recent_payments"}
     monkeypatch.setattr(diagram, "STEPS", fewer)
