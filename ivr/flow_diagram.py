@@ -21,10 +21,12 @@ from types import FunctionType, ModuleType
 from typing import Any
 
 from ivr import flows
+from ivr.calls import FIRST_STEP, PHONE_ACCOUNT_STEP
 from ivr.flows import STEPS, agent_capture
 from ivr.flows.base import Step
 
 REPRESENTATIVE, END = "representative", "end of call"
+CALL_COMES_IN, EVERY_PROMPT, HEARD_STEP = "a call comes in", "every prompt", "confirm_heard"
 _SPECIAL = {"Transfer": REPRESENTATIVE, "Hangup": END}
 _FLOW_NAMES = {
     "member": "Greeting and verification",
@@ -50,7 +52,7 @@ def edges() -> set[tuple[str, str, str]]:
     """(from step, to, label): label "again" for a Retry, "hold" for a Hold, else ""."""
     # The engine's own, shared by every prompt: at the offer, 0 is the representative.
     found: set[tuple[str, str, str]] = {("offer_agent", REPRESENTATIVE, "0")}
-    found |= _agent_edges()
+    found |= _agent_edges() | _engine_edges()
     for step in STEPS.values():
         for function in _functions(step):
             for target, label in _leads(function, frozenset()):
@@ -79,6 +81,7 @@ def dot() -> str:
         lines.append("  }")
     lines.append(f'  "{REPRESENTATIVE}" [shape=ellipse, style=filled, fillcolor="#e8f0fe"];')
     lines.append(f'  "{END}" [shape=ellipse, style=filled, fillcolor="#eeeeee"];')
+    lines.append(f'  "{CALL_COMES_IN}" [shape=ellipse, style=filled, fillcolor="#e6f4ea"];')
     lines.append(
         '  "every prompt" [shape=note, label="At every prompt: * repeats, 0 reaches a '
         "representative,\\nthree silences or wrong keys offer one or end the call truly; "
@@ -97,6 +100,18 @@ def dot() -> str:
     body = "\n".join(lines) + "\n"
     digest = hashlib.sha256(body.encode()).hexdigest()[:16]
     return body.replace("digraph call_flow {", f'digraph call_flow {{\n  comment="{digest}";', 1)
+
+
+def _engine_edges() -> set[tuple[str, str, str]]:
+    """Where the engine itself leads (ivr.calls, ivr.engine.engine): a call starts at the
+    greeting, or at the account a recognised caller ID found; a relay operator's spoken value
+    is read back before the step that asked for it takes it."""
+    return {
+        (CALL_COMES_IN, FIRST_STEP, ""),
+        (CALL_COMES_IN, PHONE_ACCOUNT_STEP, "caller ID on file"),
+        (EVERY_PROMPT, HEARD_STEP, "relay: a value heard"),
+        (HEARD_STEP, EVERY_PROMPT, "back to the step that asked"),
+    }
 
 
 def _agent_edges() -> set[tuple[str, str, str]]:
@@ -161,8 +176,11 @@ def _called(module: ModuleType, name: str, seen: frozenset[str]) -> set[tuple[st
 
 
 def _table(module: ModuleType, name: str) -> set[tuple[str, str]]:
-    """Step names in a module-level table the function reads (a menu's targets)."""
+    """Step names in a module-level table the function reads (a menu's targets), or in a
+    constant."""
     value = getattr(module, name, None)
+    if isinstance(value, str) and value in STEPS:  # a step's name kept in a constant
+        return {(value, "")}
     if not isinstance(value, dict) or name.startswith("__"):
         return set()
     return {(text, "") for text in _strings(value) if text in STEPS}

@@ -54,6 +54,16 @@ def test_the_representatives_capture_is_drawn_into_the_capture_steps_and_back() 
     assert 'subgraph "cluster_agent_capture"' in diagram.dot()
 
 
+def test_every_step_is_reached_and_the_engines_own_moves_are_drawn() -> None:
+    edges = diagram.edges()
+    reached = {target for source, target, _ in edges if source != target}
+    assert [name for name in STEPS if name not in reached] == []
+    assert (diagram.CALL_COMES_IN, "greeting", "") in edges
+    assert (diagram.CALL_COMES_IN, "use_phone_account", "caller ID on file") in edges
+    assert ("confirm_payment", "payment_processing", "") in edges  # a step held in a constant
+    assert (diagram.EVERY_PROMPT, "confirm_heard", "relay: a value heard") in edges
+
+
 def test_a_flow_changed_without_the_diagram_no_longer_matches(monkeypatch) -> None:
     fewer = {name: step for name, step in STEPS.items() if name != "recent_payments"}
     monkeypatch.setattr(diagram, "STEPS", fewer)
