@@ -15,14 +15,18 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Engine, bindparam, func, literal, select, update
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError
 
 from payments.bank.sealing import Sealer
 from payments.domain.ach import transaction_code
 from payments.domain.clock import Clock, eastern_date
 from payments.domain.instruments import BankDetails, aba_routing_valid, bank_account_valid
 from payments.domain.values import DeclineReason
-from payments.gateways.base import ChargeRequest, GatewayResponse, GatewayUnavailable
+from payments.gateways.base import (
+    ChargeRequest,
+    GatewayResponse,
+    on_ledger,
+)
 from payments.storage.tables import ACH_ENTRIES, MEMBERS, PAYMENTS, PLANS
 
 QUEUED, EXPORTED, SETTLED, RETURNED, CANCELLED = (
@@ -114,13 +118,7 @@ class AchOriginator:
 
     def _run(self, work: Callable[[Any], Any], write: bool = False) -> Any:
         """A database problem is the originator being unreachable, as for any processor."""
-        try:
-            with self._engine.begin() if write else self._engine.connect() as conn:
-                return work(conn)
-        except IntegrityError:
-            raise
-        except SQLAlchemyError as error:
-            raise GatewayUnavailable(f"ACH entries: {type(error).__name__}") from None
+        return on_ledger(self._engine, work, write, "ACH entries")
 
 
 def _approved(entry_id: int) -> GatewayResponse:

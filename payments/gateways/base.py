@@ -5,11 +5,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, TypeVar
+
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from payments.domain.instruments import Instrument
 from payments.domain.values import DeclineReason
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -35,6 +41,20 @@ GATEWAY_TIMEOUT = 30.0  # seconds; the sandbox's slow card (20 s) stays inside i
 
 class GatewayUnavailable(Exception):
     """Timeout or connection failure: the caller cannot know whether the charge happened."""
+
+
+def on_ledger(engine: Engine, work: Callable[[Connection], T], write: bool, ledger: str) -> T:
+    """`work` on a connection of a processor kept in a database (the sandbox's ledger, the ACH
+    originator's entries), in a transaction when `write`: a database problem is the processor
+    being unreachable (GatewayUnavailable naming `ledger`), except a unique key's refusal,
+    which the caller reads as "already there"."""
+    try:
+        with engine.begin() if write else engine.connect() as conn:
+            return work(conn)
+    except IntegrityError:
+        raise
+    except SQLAlchemyError as error:
+        raise GatewayUnavailable(f"{ledger}: {type(error).__name__}") from None
 
 
 class Gateway(Protocol):

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import TypeVar
 
 from sqlalchemy import Connection, Engine, Row, bindparam, func, insert, select, update
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError
 
 from payments.domain.instruments import (
     CardDetails,
@@ -26,7 +26,12 @@ from payments.domain.instruments import (
     security_code_length,
 )
 from payments.domain.values import DeclineReason
-from payments.gateways.base import ChargeRequest, GatewayResponse, GatewayUnavailable
+from payments.gateways.base import (
+    ChargeRequest,
+    GatewayResponse,
+    GatewayUnavailable,
+    on_ledger,
+)
 from payments.storage.tables import SANDBOX_CHARGES
 
 DECLINED_CARDS = {
@@ -108,13 +113,7 @@ class SandboxGateway:
 
     def _run(self, work: Callable[[Connection], T], write: bool = False) -> T:
         """Run `work` on a connection; a database problem is the processor being unreachable."""
-        try:
-            with self._engine.begin() if write else self._engine.connect() as conn:
-                return work(conn)
-        except IntegrityError:
-            raise
-        except SQLAlchemyError as error:
-            raise GatewayUnavailable(f"sandbox ledger: {type(error).__name__}") from None
+        return on_ledger(self._engine, work, write, "sandbox ledger")
 
 
 def _ledger_row(request: ChargeRequest, answer: GatewayResponse) -> dict[str, object]:
