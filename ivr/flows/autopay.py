@@ -18,6 +18,7 @@ from ivr.flows.base import (
     Term,
     When,
     line,
+    only_choice,
 )
 from payments.domain.values import AutopayView, PlanStatus, PlanSummary
 from payments.services.autopay_values import AutopayRefused
@@ -71,13 +72,7 @@ def state_lines(plan: PlanSummary) -> tuple[Line, ...]:
 
 
 def _enter(ctx) -> Outcome | None:
-    plans = autopay_plans(ctx)
-    if not plans:
-        return Go("main_menu", (line("autopay.no_plans"),))
-    if len(plans) == 1:
-        ctx.state["ap_plan"] = plans[0].plan_id
-        return Go("autopay_menu")
-    return None
+    return only_choice(ctx, autopay_plans(ctx), "ap_plan", "autopay_menu", line("autopay.no_plans"))
 
 
 def _plan_ask(ctx) -> Ask:

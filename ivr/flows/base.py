@@ -6,7 +6,7 @@ spoken in the caller's language are typed (`Money`, `Day`, ...) and worded by th
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -200,3 +200,15 @@ class Term:
     """Another catalog entry spoken in place (plan kinds, account types)."""
 
     key: str
+
+
+def only_choice(ctx: Any, plans: Sequence[Any], key: str, next_step: str, none: Line) -> Go | None:
+    """A plan menu's entry: back to the main menu saying `none` when there is no plan to
+    choose, straight on to `next_step` with the one plan kept under `key` when there is one,
+    else None (the menu is asked)."""
+    if not plans:
+        return Go("main_menu", (none,))
+    if len(plans) == 1:
+        ctx.state[key] = plans[0].plan_id
+        return Go(next_step)
+    return None

@@ -18,6 +18,7 @@ from ivr.flows.base import (
     Step,
     Term,
     line,
+    only_choice,
     value,
 )
 from ivr.flows.money import left_owing, methods_term
@@ -36,12 +37,7 @@ from payments.domain.plans import left_after
 
 def _choose_plan_enter(ctx) -> Outcome | None:
     payable = ctx.account.payable_plans
-    if not payable:
-        return Go("main_menu", (line("pay.nothing_due"),))
-    if len(payable) == 1:
-        ctx.state["plan"] = payable[0].plan_id
-        return Go("choose_amount")
-    return None
+    return only_choice(ctx, payable, "plan", "choose_amount", line("pay.nothing_due"))
 
 
 def _choose_plan_ask(ctx) -> Ask:
