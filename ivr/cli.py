@@ -11,37 +11,11 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from ivr.assembly import build_from_settings, settings
 from ivr.config import ConfigError, Settings, to_e164
 
 if TYPE_CHECKING:
     from payments.operations.import_source import Feed, Item
-
-
-def settings() -> Settings:
-    """The same settings the server reads; operator commands need no Twilio token."""
-    try:
-        found = Settings.from_env(for_webhooks=False)
-    except ConfigError as error:
-        raise click.ClickException(str(error)) from error
-    url = found.database_url
-    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    return found
-
-
-def build_from_settings() -> tuple[Settings, Any]:
-    """The settings and the payments core, built as the server builds them (payments.bootstrap):
-    for every command and every job worker."""
-    from payments.bootstrap import build_core
-
-    configured = settings()
-    built = build_core(
-        configured.database_url,
-        configured.gateway,
-        bank_key=configured.bank_data_key,
-        service_phone=configured.service_phone,
-    )
-    return configured, built
 
 
 @contextmanager

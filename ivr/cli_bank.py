@@ -1,6 +1,6 @@
 """Operator commands of AutoPay and the bank side: the AutoPay run and its notices, NACHA files
 out and returns in, settlement, the print queue, the message outbox, the job worker and the
-schedule. Each reads the same settings as the server (ivr.cli.settings)."""
+schedule. Each reads the same settings as the server (ivr.assembly.settings)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from ivr.cli import build_from_settings
+from ivr.assembly import build_from_settings
 
 DateType = click.DateTime(formats=["%Y-%m-%d"])
 

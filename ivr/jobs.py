@@ -151,7 +151,7 @@ def perform(name: str, *arguments: Any) -> Any:
     """What an RQ worker runs: the job `name` on this process's payments core (built on first
     use, in the work horse: never inherited across a fork)."""
     if "core" not in _PROCESS:
-        from ivr.cli import build_from_settings
+        from ivr.assembly import build_from_settings
 
         _PROCESS["settings"], _PROCESS["core"] = build_from_settings()
     return JOBS[name](_PROCESS["core"], _PROCESS["settings"], *arguments)

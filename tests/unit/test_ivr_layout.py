@@ -16,6 +16,7 @@ from tests.unit.test_production_imports import ROOT, files_under, imported
 IVR = ROOT / "ivr"
 TOP_MODULES = {
     "__init__",
+    "assembly",
     "calls",
     "cli",
     "cli_bank",
@@ -87,6 +88,25 @@ def test_the_imports_of_ivr_point_down_its_layers_only() -> None:
         if target not in below[unit]
     )
     assert not wrong, wrong
+
+
+def test_the_entry_points_import_each_other_one_way() -> None:
+    """No circle among the modules at the top of ivr/, lazy imports included: `ivr` loads its
+    commands, the commands and the workers start from ivr.assembly."""
+    graph = {
+        unit: units_imported(IVR / f"{unit}.py") & ENTRY_POINTS - {unit} for unit in ENTRY_POINTS
+    }
+    done: set[str] = set()
+
+    def visit(unit: str, path: tuple[str, ...]) -> None:
+        assert unit not in path, " -> ".join((*path, unit))
+        if unit not in done:
+            for target in sorted(graph[unit]):
+                visit(target, (*path, unit))
+            done.add(unit)
+
+    for unit in sorted(graph):
+        visit(unit, ())
 
 
 def test_ivr_does_not_import_the_webhooks() -> None:
