@@ -47,28 +47,31 @@ def db_upgrade() -> None:
     click.echo("database is up to date")
 
 
-def normalize_phones(item: Item) -> None:
-    """Phones on file become E.164 so the caller's number can be matched exactly."""
+def normalize_phones(item: Item) -> list[str]:
+    """Phones on file become E.164 so the caller's number can be matched exactly; the problem
+    with each one that is not a phone number (and it is left out, so that it is not reported
+    twice: the import is refused anyway)."""
     from payments.operations.import_rules import SUBSCRIBER_ID
 
     member = item.value
-    if not isinstance(member, dict):
-        return
-    phones = member.get("phones") or []
+    phones = member.get("phones") if isinstance(member, dict) else None
     if not isinstance(phones, list):
-        return
+        return []
+    good, problems = [], []
     for position, phone in enumerate(phones):
         try:
-            phones[position] = to_e164(str(phone))
+            good.append(to_e164(str(phone)))
         except ConfigError:
             # The error's text quotes the number (personal data): name the field instead,
             # and the subscriber only by a well-formed ID (the field could hold anything).
             who = member.get("subscriber_id")
             named = f" ({who})" if isinstance(who, str) and SUBSCRIBER_ID.fullmatch(who) else ""
-            raise click.ClickException(
-                f"nothing was imported: {item.where}{named}.phones[{position}]: "
+            problems.append(
+                f"{item.where}{named}.phones[{position}]: "
                 "is not a phone number (e.g. +16175550100 or (617) 555-0100)"
-            ) from None
+            )
+    phones[:] = good
+    return problems
 
 
 SHOWN_PREMIUM_CHANGES = 20

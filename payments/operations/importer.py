@@ -111,15 +111,15 @@ def import_accounts(
     *,
     sealer: Sealer | None = None,
     service_phone: str = "1-877-623-6765",
-    prepare: Callable[[Item], None] | None = None,
+    prepare: Callable[[Item], list[str]] | None = None,
 ) -> ImportReport:
     """Validate and stage the whole feed, then merge it in the same transaction; raises
     InvalidImport (the first fifty problems, and how many there are) with nothing written.
 
     `feed`: the document as a dict, or a file (a Path or a binary stream) holding the document
-    or JSON Lines. `prepare` may rewrite each subscriber before it is validated (the command
-    line reads phones written nationally). `service_phone` is the customer-service number a
-    portal enrolment's written copy gives.
+    or JSON Lines. `prepare` may rewrite each subscriber before it is validated, and name
+    what it could not read (the command line reads phones written nationally).
+    `service_phone` is the customer-service number a portal enrolment's written copy gives.
     """
     now = require_aware(clock())
     today = eastern_date(now)
@@ -165,14 +165,14 @@ def _stage(
     feed: Iterable[Item],
     today: date,
     found: _Problems,
-    prepare: Callable[[Item], None] | None,
+    prepare: Callable[[Item], list[str]] | None,
 ) -> list[_Portal]:
     """Validate each subscriber and stage it; the plans that carry an `autopay` key."""
     births = birth_window(today)
     enrolments: list[_Portal] = []
     for position, item in enumerate(feed):
         if prepare is not None:
-            prepare(item)
+            found.extend(prepare(item))
         record, errors = read_subscriber(item.value, item.where, births)
         found.extend(errors)
         if record is None:

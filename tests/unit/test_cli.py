@@ -119,6 +119,26 @@ def test_a_bad_phone_number_is_named_not_quoted(runner, tmp_path) -> None:
     assert "4321" not in result.output
 
 
+def test_bad_phones_are_reported_with_every_other_problem_once_each(runner, tmp_path) -> None:
+    data = accounts(phone="4321", amount="4x.00")
+    second = json.loads(json.dumps(data["subscribers"][0]))
+    second.update(subscriber_id="100000000002", phones=["(617) 555-0101", "12"])
+    second["plans"][0]["plan_id"] = "H-100000000002"
+    data["subscribers"].append(second)
+    result = runner.invoke(main, ["import-accounts", write(tmp_path, data)])
+    lines = [line for line in result.output.splitlines() if line.startswith("subscribers[")]
+    phone = "is not a phone number (e.g. +16175550100 or (617) 555-0100)"
+    amount = 'plans[0].invoices[0].amount: "4x.00" is not a decimal amount'
+    assert lines == [
+        f"subscribers[0] (100000000001).phones[0]: {phone}",
+        f"subscribers[0] (100000000001).{amount}",
+        f"subscribers[1] (100000000002).phones[1]: {phone}",
+        f"subscribers[1] (100000000002).{amount}",
+    ]
+    missing = runner.invoke(main, ["account", "show", "100000000002", "--json"])
+    assert missing.exit_code != 0
+
+
 def test_over_long_name_and_impossible_birth_date_are_named_without_a_traceback(
     runner, tmp_path
 ) -> None:
