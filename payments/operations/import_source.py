@@ -107,7 +107,7 @@ def _check_empty(stream: IO[bytes]) -> None:
     stream.seek(0)
     events = ijson.parse(stream)
     try:
-        _, event, _ = next(events, ("", "end", None))
+        _, event, _ = next(events)  # an empty file raises JSONError: not JSON
         if event != "start_map":
             raise InvalidImport(["(top level): must be an object"])
         for prefix, event, value in events:

@@ -238,3 +238,28 @@ def test_an_enrolment_reference_already_taken_is_drawn_again(db, sealer, monkeyp
     with db.reader() as uow:
         references = uow.connection.execute(select(ENROLMENTS.c.reference)).scalars().all()
     assert sorted(references) == ["11111111", "22222222"]
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        (b"", "(file): not valid JSON (or not UTF-8)"),
+        (b"  \n", "(file): not valid JSON (or not UTF-8)"),
+        (b'"subscribers"', "(top level): must be an object"),
+        (b'{"x": {"subscribers": []}}', "subscribers: is missing"),  # only at the top level
+        (b'{"x": 1, "subscribers": "all"}', "subscribers: must be a list"),
+        (b'{"x": 1, "subscribers": [], "y": [', "(file): not valid JSON (or not UTF-8)"),
+    ],
+)
+def test_a_file_with_no_subscriber_says_why(db, sealer, tmp_path, body, problem):
+    feed = tmp_path / "feed.json"
+    feed.write_bytes(body)
+    with pytest.raises(InvalidImport) as invalid:
+        load(db, feed, sealer)
+    assert invalid.value.problems == [problem]
+
+
+def test_an_empty_list_after_other_keys_is_an_empty_feed(db, sealer, tmp_path):
+    feed = tmp_path / "feed.json"
+    feed.write_bytes(b'{"exported_at": "2026-12-01", "subscribers": []}')
+    assert load(db, feed, sealer).members == Counts(0, 0, 0)
