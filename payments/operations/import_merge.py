@@ -16,7 +16,6 @@ In order, all in the import's transaction:
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -81,11 +80,9 @@ def problems(conn: Connection) -> list[str]:
     """Repeated subscribers and plans, and plans of another subscriber, in feed order."""
     found: list[tuple[int, int, str]] = []
     for row in conn.execute(_repeated(SM.c.subscriber_id, SM.c.position, literal(-1))):
-        place = conn.scalar(select(SM.c.place).where(SM.c.position == row.position))
-        found.append((row.position, -1, f"{place}: subscriber {row.key} appears twice"))
+        found.append((row.position, -1, f"{row.place}: subscriber {row.key} appears twice"))
     for row in conn.execute(_repeated(SP.c.plan_id, SP.c.position, SP.c.plan_position)):
-        member = conn.execute(select(SM).where(SM.c.position == row.position)).one()
-        where = f"{member.place} ({member.subscriber_id}).plans[{row.plan_position}]"
+        where = f"{row.place} ({row.subscriber_id}).plans[{row.plan_position}]"
         found.append((row.position, row.plan_position, f"{where}: plan {row.key} appears twice"))
     owners = (
         select(
@@ -109,15 +106,21 @@ def problems(conn: Connection) -> list[str]:
 
 
 def _repeated(key: Any, position: Any, plan_position: Any) -> Select[Any]:
-    """The rows whose `key` an earlier row of the feed has already (a few, if any: each is
-    then named by its own query)."""
+    """The rows whose `key` an earlier row of the feed has already, with the place and the
+    subscriber of the record they are in."""
     ranked = select(
         key.label("key"),
         position.label("position"),
         plan_position.label("plan_position"),
         func.row_number().over(partition_by=key, order_by=(position, plan_position)).label("n"),
     ).subquery()
-    return select(ranked.c.key, ranked.c.position, ranked.c.plan_position).where(ranked.c.n > 1)
+    return (
+        select(
+            ranked.c.key, ranked.c.position, ranked.c.plan_position, SM.c.place, SM.c.subscriber_id
+        )  # fmt: skip
+        .join(SM, SM.c.position == ranked.c.position)
+        .where(ranked.c.n > 1)
+    )
 
 
 # 2. Classify
@@ -216,11 +219,10 @@ def premium_changes(conn: Connection) -> list[PremiumChange]:
 
 def merge(conn: Connection) -> None:
     """Write every staged row that is not `same`; nothing else."""
-    _upsert(
-        conn, MEMBERS, select(SM.c.subscriber_id, *_of(SM, MEMBER_FIELDS), SM.c.mailing_address)
-        .where(SM.c.state != SAME), ["subscriber_id"], [*MEMBER_FIELDS, "mailing_address"],
-        lambda table, new: _json_differs(conn, table.c.mailing_address, new.mailing_address),
-    )  # fmt: skip
+    members = select(SM.c.subscriber_id, *_of(SM, MEMBER_FIELDS), SM.c.mailing_address)
+    members = members.where(SM.c.state != SAME)
+    fields = (*MEMBER_FIELDS, "mailing_address")
+    _upsert(conn, MEMBERS, members, ["subscriber_id"], fields, json_fields={"mailing_address"})
     _sync_phones(conn)
     plans = (
         select(SP.c.plan_id, MEMBERS.c.id, *_of(SP, PLAN_FIELDS))
@@ -247,17 +249,20 @@ def _upsert(
     table: Table,
     rows: Select[Any],
     keys: list[str],
-    fields: tuple[str, ...] | list[str],
-    also_differs: Callable[[Table, Any], ColumnElement[bool]] | None = None,
+    fields: tuple[str, ...],
     key: list[str] | None = None,
+    json_fields: frozenset[str] | set[str] = frozenset(),
 ) -> None:
     """INSERT `rows` (the columns `keys` then `fields`) into `table`; a row whose `key`
-    (default `keys`) exists already is updated, and only when a field differs."""
+    (default `keys`) exists already is updated, and only when a field differs (`json_fields`
+    compared as JSON)."""
     insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
-    plain = [name for name in fields if also_differs is None or name != "mailing_address"]
-    differs = [table.c[name].is_distinct_from(insert.excluded[name]) for name in plain]
-    if also_differs is not None:
-        differs.append(also_differs(table, insert.excluded))
+    differs = [
+        _json_differs(conn, table.c[name], insert.excluded[name])
+        if name in json_fields
+        else table.c[name].is_distinct_from(insert.excluded[name])
+        for name in fields
+    ]
     statement = insert.from_select([*keys, *fields], rows).on_conflict_do_update(
         index_elements=key or keys,
         set_={name: insert.excluded[name] for name in fields},
