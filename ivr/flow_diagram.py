@@ -83,7 +83,7 @@ def dot() -> str:
     lines.append(f'  "{END}" [shape=ellipse, style=filled, fillcolor="#eeeeee"];')
     lines.append(f'  "{CALL_COMES_IN}" [shape=ellipse, style=filled, fillcolor="#e6f4ea"];')
     lines.append(
-        '  "every prompt" [shape=note, label="At every prompt: * repeats, 0 reaches a '
+        f'  "{EVERY_PROMPT}" [shape=note, label="At every prompt: * repeats, 0 reaches a '
         "representative,\\nthree silences or wrong keys offer one or end the call truly; "
         'relay: the same steps"];'
     )

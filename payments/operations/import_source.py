@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import IO, Any, cast
 
@@ -87,7 +88,7 @@ def _is_subscriber_line(line: bytes) -> bool:
 
 
 def _from_lines(first: bytes, stream: IO[bytes]) -> Iterator[Item]:
-    for number, line in enumerate(_chain(first, stream), start=1):
+    for number, line in enumerate(chain((first,), stream), start=1):
         if not line.strip():
             continue
         try:
@@ -95,11 +96,6 @@ def _from_lines(first: bytes, stream: IO[bytes]) -> Iterator[Item]:
         except (ValueError, RecursionError):
             raise InvalidImport([f"line {number}: not valid JSON (or not UTF-8)"]) from None
         yield Item(f"line {number}", value)
-
-
-def _chain(first: bytes, stream: IO[bytes]) -> Iterator[bytes]:
-    yield first
-    yield from stream
 
 
 def _check_empty(stream: IO[bytes]) -> None:

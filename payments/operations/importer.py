@@ -33,7 +33,7 @@ What the import owns and what the payment line owns:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date
 
 from sqlalchemy import Connection, select, text
@@ -144,12 +144,12 @@ def import_accounts(
         staging.drop()
         audit.record(
             conn, clock(), audit.SYSTEM, "import.accounts", "import",
-            members=report.members.__dict__, plans=report.plans.__dict__,
+            members=asdict(report.members), plans=asdict(report.plans),
             premium_changes=len(report.premium_changes),
         )  # fmt: skip
         uow.commit()
     told = _tell_new_amounts(uow_factory, today, to_check, service_phone, clock)
-    return ImportReport(report.members, report.plans, report.premium_changes, told)
+    return replace(report, notices=told)
 
 
 def _import_timeouts(conn: Connection) -> None:
