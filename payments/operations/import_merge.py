@@ -34,7 +34,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql.elements import ColumnElement
 
 from payments.domain.values import PlanStatus
@@ -45,6 +45,7 @@ from payments.operations.import_staging import (
     STAGED_PHONES,
     STAGED_PLANS,
 )
+from payments.storage.conflicts import conflict_insert
 from payments.storage.ledger import CREDITED
 from payments.storage.tables import INVOICES, MEMBERS, PAYMENTS, PHONES, PLANS
 
@@ -256,7 +257,7 @@ def _upsert(
     """INSERT `rows` (the columns `keys` then `fields`) into `table`; a row whose `key`
     (default `keys`) exists already is updated, and only when a field differs (`json_fields`
     compared as JSON)."""
-    insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
+    insert = conflict_insert(conn, table)
     differs = [
         _json_differs(conn, table.c[name], insert.excluded[name])
         if name in json_fields

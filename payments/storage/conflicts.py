@@ -11,10 +11,17 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
 
 
-def insert_or_skip(conn: Connection, table: Table) -> Insert:
-    """An INSERT into `table` that skips rows a unique constraint already holds."""
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    statement: Insert = dialect.insert(table).on_conflict_do_nothing()
+def conflict_insert(conn: Connection, table: Table) -> postgresql.Insert | sqlite.Insert:
+    """The database's own INSERT into `table`, the one that takes ON CONFLICT clauses."""
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+def insert_or_skip(conn: Connection, table: Table, on: Sequence[str] | None = None) -> Insert:
+    """An INSERT into `table` that skips rows a unique constraint already holds (`on`: only
+    that constraint's columns; another conflict still fails)."""
+    statement: Insert = conflict_insert(conn, table).on_conflict_do_nothing(index_elements=on)
     return statement
 
 

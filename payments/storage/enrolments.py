@@ -8,11 +8,11 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, RowMapping, bindparam, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from payments.domain.autopay import Enrolment, PauseReason
 from payments.domain.clock import eastern_date
 from payments.domain.confirmation import new_confirmation
+from payments.storage.conflicts import insert_or_skip
 from payments.storage.tables import (
     ENROLMENTS,
     MEMBERS,
@@ -168,9 +168,7 @@ def insert_enrolment(conn: Connection, values: dict[str, Any]) -> tuple[int, str
     """Insert the enrolment `values` under a new reference (payments.domain.confirmation); its
     id and reference. Only a reference already taken is drawn again: another enrolment of the
     same plan still fails."""
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(ENROLMENTS).on_conflict_do_nothing(index_elements=["reference"])
-    statement = statement.returning(ENROLMENTS.c.id)
+    statement = insert_or_skip(conn, ENROLMENTS, on=["reference"]).returning(ENROLMENTS.c.id)
     for _ in range(REFERENCE_DRAWS):
         reference = new_confirmation()
         enrolment_id = conn.scalar(statement, {**values, "reference": reference})

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
 
 from payments.bank.sealing import Sealer
 from payments.domain.instruments import AccountType, BankDetails
@@ -21,6 +22,7 @@ from payments.operations.import_merge import Counts, PremiumChange
 from payments.operations.importer import ImportReport, InvalidImport, import_accounts
 from payments.services.autopay import AutopayService
 from payments.services.autopay_values import EnrolRequest, RecurringConsent
+from payments.storage.enrolments import insert_enrolment
 from payments.storage.tables import ENROLMENTS, INVOICES, MEMBERS, NOTICES, OUTBOX, PHONES, PLANS
 from tests.doubles import FakeClock, migrated_sqlite
 
@@ -263,3 +265,19 @@ def test_an_empty_list_after_other_keys_is_an_empty_feed(db, sealer, tmp_path):
     feed = tmp_path / "feed.json"
     feed.write_bytes(b'{"exported_at": "2026-12-01", "subscribers": []}')
     assert load(db, feed, sealer).members == Counts(0, 0, 0)
+
+
+def test_a_second_enrolment_of_a_plan_is_refused_not_drawn_again(db, sealer, monkeypatch):
+    """Only a taken reference is drawn again: a plan's second enrolment row still fails on its
+    own constraint, at the first draw."""
+    load(db, demo(), sealer)  # Rosa's health plan is enrolled on the portal
+    draws: list[str] = []
+    monkeypatch.setattr(
+        "payments.storage.enrolments.new_confirmation", lambda: draws.append("x") or "99999999"
+    )
+    with db() as uow:
+        row = dict(uow.connection.execute(select(ENROLMENTS)).one()._mapping)
+        del row["id"], row["reference"]
+        with pytest.raises(IntegrityError):
+            insert_enrolment(uow.connection, row)
+    assert draws == ["x"]
