@@ -281,3 +281,14 @@ def test_a_second_enrolment_of_a_plan_is_refused_not_drawn_again(db, sealer, mon
         with pytest.raises(IntegrityError):
             insert_enrolment(uow.connection, row)
     assert draws == ["x"]
+
+
+def test_premium_changes_are_listed_in_the_files_order(db, sealer):
+    load(db, demo(), sealer)
+    data = demo()
+    ana, luis = data["subscribers"][0], data["subscribers"][1]
+    ana["plans"][1]["monthly_premium"] = "33.00"  # her second plan (dental)
+    ana["plans"][0]["monthly_premium"] = "46.00"
+    luis["plans"][0]["monthly_premium"] = "420.00"
+    changes = [change.plan_id for change in load(db, data, sealer).premium_changes]
+    assert changes == ["H-100000000001", "D-100000000001", "H-100000000002"]  # Ana's, in turn
